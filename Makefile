@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Everything else they need is
+# installed here, into .venv/ and node_modules/, and Debian's Chromium through apt when missing.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench venv browser clean
+
+run: $(STAMP)
+	$(PY) -m vodokanal.devservices run
+
+test: $(STAMP) node_modules/.installed browser lint
+	$(PY) -m vodokanal.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) -m vodokanal.devservices exec -- $(PY) manage.py bench $(BENCH_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser tests (never `playwright install`), and Debian's
+# docker-compose to validate docker-compose.yml without a Docker engine.
+browser:
+	@command -v chromium >/dev/null && command -v docker-compose >/dev/null || { \
+	  echo "Installing Debian's chromium, chromium-driver and docker-compose"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver docker-compose >/dev/null; }
+
+clean:
+	rm -rf var/ .venv/ node_modules/

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/confirm/<str:token>/", views.confirm_email, name="confirm-email"),
+    path("cabinet/", views.cabinet, name="cabinet"),
+    path("cabinet/accounts/add/", views.account_add, name="account-add"),
+    path("cabinet/accounts/switch/", views.account_switch, name="account-switch"),
+    path("cabinet/accounts/<str:number>/", views.account_detail, name="account-detail"),
+    path("cabinet/accounts/<str:number>/remove/", views.account_remove, name="account-remove"),
+]

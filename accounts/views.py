@@ -1,0 +1,106 @@
+"""The personal cabinet: registration, confirmation, accounts. Thin views over services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import AddAccountForm, RegistrationForm
+from accounts.selectors import accounts_of_user
+
+SELECTED_ACCOUNT_SESSION_KEY = "selected_account"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:cabinet")
+    form = RegistrationForm(request.POST or None)
+    if form.is_valid():
+        try:
+            user = services.register_user(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data["phone"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return render(request, "accounts/register_done.html", {"email": user.email})
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.confirm_email(token=token)
+    except ValidationError as error:
+        return render(
+            request, "accounts/confirm_failed.html", {"error": error.messages[0]}, status=400
+        )
+    messages.success(request, "E-mail подтверждён. Теперь войдите в личный кабинет.")
+    return redirect("login")
+
+
+@login_required
+def cabinet(request: HttpRequest) -> HttpResponse:
+    accounts = list(accounts_of_user(request.user))
+    selected = request.session.get(SELECTED_ACCOUNT_SESSION_KEY)
+    if len(accounts) == 1 or (selected and any(a.number == selected for a in accounts)):
+        return redirect("accounts:account-detail", number=selected or accounts[0].number)
+    return render(request, "accounts/cabinet.html", {"accounts": accounts})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_add(request: HttpRequest) -> HttpResponse:
+    form = AddAccountForm(request.POST or None)
+    if form.is_valid():
+        try:
+            link = services.link_account(
+                user=request.user,
+                number=form.cleaned_data["number"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            request.session[SELECTED_ACCOUNT_SESSION_KEY] = link.account.number
+            messages.success(request, f"Лицевой счёт {link.account.number} добавлен.")
+            return redirect("accounts:account-detail", number=link.account.number)
+    return render(request, "accounts/account_add.html", {"form": form})
+
+
+@login_required
+def account_detail(request: HttpRequest, number: str) -> HttpResponse:
+    account = get_object_or_404(accounts_of_user(request.user), number=number)
+    request.session[SELECTED_ACCOUNT_SESSION_KEY] = account.number
+    context = {"account": account, "user_accounts": accounts_of_user(request.user)}
+    return render(request, "accounts/account_detail.html", context)
+
+
+@login_required
+@require_POST
+def account_switch(request: HttpRequest) -> HttpResponse:
+    account = get_object_or_404(
+        accounts_of_user(request.user), number=request.POST.get("number", "")
+    )
+    request.session[SELECTED_ACCOUNT_SESSION_KEY] = account.number
+    return redirect("accounts:account-detail", number=account.number)
+
+
+@login_required
+@require_POST
+def account_remove(request: HttpRequest, number: str) -> HttpResponse:
+    account = get_object_or_404(accounts_of_user(request.user), number=number)
+    services.unlink_account(user=request.user, account=account)
+    request.session.pop(SELECTED_ACCOUNT_SESSION_KEY, None)
+    messages.success(request, f"Лицевой счёт {account.number} убран из личного кабинета.")
+    return redirect("accounts:cabinet")

@@ -1,0 +1,42 @@
+"""Test settings knobs and shared fixtures. Tests run on real PostgreSQL and Redis started by
+`make test` (vodokanal/devservices.py)."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # A private cache per test: throttling counters must not leak between tests.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def account(db):
+    from tests.factories import PersonalAccountFactory
+
+    return PersonalAccountFactory()
+
+
+@pytest.fixture
+def subscriber_user(user, account):
+    """A logged-in-able subscriber with one confirmed account."""
+    from tests.factories import link
+
+    link(user, account)
+    return user

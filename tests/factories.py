@@ -1,0 +1,57 @@
+"""Factories for master data only (users, subscribers, accounts). Money and readings are
+created through the real services, so tests cannot build states the application could not."""
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from accounts.models import AccountLink, PersonalAccount, Subscriber, User
+from accounts.services import account_number_for
+
+PASSWORD = "Vodokanal-test-1"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.ru")
+    full_name = factory.Sequence(lambda n: f"Абонент Тестовый {n}")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
+    password = factory.django.Password(PASSWORD)
+
+
+class SubscriberFactory(DjangoModelFactory):
+    class Meta:
+        model = Subscriber
+
+    kind = Subscriber.Kind.INDIVIDUAL
+    name = factory.Sequence(lambda n: f"Иванов Иван Иванович {n}")
+
+
+class LegalSubscriberFactory(SubscriberFactory):
+    kind = Subscriber.Kind.LEGAL
+    name = "ООО «Ромашка»"
+    inn = "7707083893"
+    kpp = "770701001"
+    ogrn = "1027700132195"
+    legal_address = "г. Краснодар, ул. Одесская, д. 8"
+    contract_number = "ЮЛ-0042"
+
+
+class PersonalAccountFactory(DjangoModelFactory):
+    class Meta:
+        model = PersonalAccount
+
+    number = factory.Sequence(lambda n: account_number_for(500000 + n))
+    subscriber = factory.SubFactory(SubscriberFactory)
+    address = factory.Sequence(
+        lambda n: f"г. Краснодар, ул. Северная, д. {n % 200 + 1}, кв. {n % 90 + 1}"
+    )
+    residents = 2
+
+
+def link(user: User, account: PersonalAccount) -> AccountLink:
+    """A confirmed link, as accounts.services.link_account leaves it."""
+    return AccountLink.objects.create(user=user, account=account, confirmed_at=timezone.now())

@@ -1,0 +1,102 @@
+"""Settings come from the environment; production settings pass `check --deploy`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "DEBUG"))}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "vodokanal.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+    "ALLOWED_HOSTS": "lk.vodokanal.example.ru",
+}
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "ru"
+    assert settings.TIME_ZONE == "Europe/Moscow"
+    assert settings.USE_TZ is True
+    assert settings.AUTH_USER_MODEL == "accounts.User"
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_django(
+        "from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='WARNING')",
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_are_secure_and_read_from_the_environment():
+    result = run_django(
+        "from django.conf import settings as s; import json; print(json.dumps(["
+        "s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS,"
+        "s.SECURE_SSL_REDIRECT, s.ALLOWED_HOSTS, s.DATABASES['default']['NAME'],"
+        "s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.EMAIL_HOST]))",
+        **PRODUCTION,
+        DATABASE_URL="postgres://u:p@db.example:5432/portal",
+        REDIS_URL="redis://cache.example:6379/1",
+        EMAIL_URL="smtp+tls://mailer:secret@smtp.example.ru:587",
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == [
+        False,
+        True,
+        True,
+        31536000,
+        True,
+        ["lk.vodokanal.example.ru"],
+        "portal",
+        "redis://cache.example:6379/1",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.ru",
+    ]
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_django("print('started')", DEBUG="false", SECRET_KEY="")
+    environment_without_secret = {**PRODUCTION}
+    environment_without_secret.pop("SECRET_KEY")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env={
+            k: v
+            for k, v in {**os.environ, **environment_without_secret}.items()
+            if k != "SECRET_KEY"
+        }
+        | {"DJANGO_SETTINGS_MODULE": "vodokanal.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_development_uses_the_console_mail_backend():
+    result = run_django(
+        "from django.conf import settings as s; print(s.EMAIL_BACKEND)", DEBUG="true"
+    )
+    assert result.stdout.strip().endswith("console.EmailBackend"), result.stderr
