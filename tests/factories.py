@@ -1,6 +1,9 @@
 """Factories for master data only (users, subscribers, accounts). Money and readings are
 created through the real services, so tests cannot build states the application could not."""
 
+import datetime
+import decimal
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -55,3 +58,16 @@ class PersonalAccountFactory(DjangoModelFactory):
 def link(user: User, account: PersonalAccount) -> AccountLink:
     """A confirmed link, as accounts.services.link_account leaves it."""
     return AccountLink.objects.create(user=user, account=account, confirmed_at=timezone.now())
+
+
+class MeterFactory(DjangoModelFactory):
+    class Meta:
+        model = "meters.Meter"
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    serial = factory.Sequence(lambda n: f"СВ-{700000 + n}")
+    kind = "cold"
+    digits = 5
+    installed_on = datetime.date(2024, 1, 10)
+    verification_due = datetime.date(2030, 1, 10)
+    initial_reading = decimal.Decimal("100.000")

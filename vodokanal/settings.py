@@ -201,6 +201,9 @@ UTILITY = {
     "bank_corr_account": env("UTILITY_BANK_CORR_ACCOUNT", default="30101810100000000602"),
 }
 
+# Demo data added by each app after the accounts (manage.py seed_demo), in this order.
+DEMO_SEEDERS = ["meters.demo.seed_demo_meters"]
+
 # The account number: 9 digits of a serial and a Luhn check digit (formats.md section 6).
 ACCOUNT_NUMBER_PREFIX = "23"
 
@@ -212,3 +215,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Meter readings (issue 3). Each rule a utility tunes is here.
+READING_WINDOW_DAYS = (15, 25)  # inclusive days of the month when subscribers pass readings
+# Channels where the subscriber passes readings themselves: these keep to the window.
+READING_WINDOW_CHANNELS = ("cabinet", "phone", "bank_registry")
+# Channels where the subscriber can confirm an unusually large consumption on the spot; on
+# other channels such a reading is accepted and flagged for staff.
+READING_CONFIRM_CHANNELS = ("cabinet", "phone")
+READING_DAILY_LIMIT_PER_RESIDENT_M3 = env.str("READING_DAILY_LIMIT_PER_RESIDENT_M3", default="1.000")
+READING_DAILY_LIMIT_NO_RESIDENTS_M3 = env.str("READING_DAILY_LIMIT_NO_RESIDENTS_M3", default="30.000")
+METER_VERIFICATION_WARNING_DAYS = 30  # warn this many days before the verification date

@@ -42,6 +42,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("accounts.urls")),
+    path("", include("meters.urls")),
     path("staff/", admin.site.urls),
 ]
 

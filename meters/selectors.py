@@ -1,0 +1,140 @@
+"""Reads of meters and readings: windows, last readings, history, monthly consumption."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import PersonalAccount
+from meters.models import Meter, MeterReading
+
+
+def month_start(on: date) -> date:
+    return on.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def reading_window_is_open(on: date | None = None) -> bool:
+    """Readings are accepted from READING_WINDOW_DAYS[0] to [1] of the month, inclusive."""
+    on = on or timezone.localdate()
+    first_day, last_day = settings.READING_WINDOW_DAYS
+    return first_day <= on.day <= last_day
+
+
+def reading_window(on: date | None = None) -> tuple[date, date]:
+    """The current window if it is open on `on`, else the next one."""
+    on = on or timezone.localdate()
+    first_day, last_day = settings.READING_WINDOW_DAYS
+    month = on if on.day <= last_day else add_months(month_start(on), 1)
+    last = min(last_day, calendar.monthrange(month.year, month.month)[1])
+    return month.replace(day=first_day), month.replace(day=last)
+
+
+def last_accepted_reading(
+    meter: Meter, *, before_period: date | None = None
+) -> MeterReading | None:
+    readings = meter.readings.filter(status=MeterReading.Status.ACCEPTED)
+    if before_period is not None:
+        readings = readings.filter(period__lt=before_period)
+    return readings.order_by("-period", "-taken_on", "-submitted_at").first()
+
+
+@dataclass(frozen=True)
+class MeterCard:
+    """What the cabinet shows about one meter."""
+
+    meter: Meter
+    state: str
+    last_reading: MeterReading | None
+    verification_warning: str  # "" | "soon" | "expired"
+
+    @property
+    def takes_readings(self) -> bool:
+        return self.state == Meter.State.WORKING
+
+
+def meter_cards(account: PersonalAccount, *, on: date | None = None) -> list[MeterCard]:
+    """Installed meters of the account with their last accepted reading, in two queries."""
+    on = on or timezone.localdate()
+    accepted = MeterReading.objects.filter(status=MeterReading.Status.ACCEPTED).order_by(
+        "-period", "-taken_on", "-submitted_at"
+    )
+    meters = (
+        account.meters.exclude(state=Meter.State.REMOVED)
+        .order_by("kind", "serial")
+        .prefetch_related(Prefetch("readings", queryset=accepted, to_attr="accepted_readings"))
+    )
+    warning_from = on + timedelta(days=settings.METER_VERIFICATION_WARNING_DAYS)
+    cards = []
+    for meter in meters:
+        if meter.verification_due < on:
+            warning = "expired"
+        elif meter.verification_due <= warning_from:
+            warning = "soon"
+        else:
+            warning = ""
+        last = meter.accepted_readings[0] if meter.accepted_readings else None
+        cards.append(MeterCard(meter, meter.state_on(on), last, warning))
+    return cards
+
+
+def reading_history(account: PersonalAccount) -> QuerySet[MeterReading]:
+    return (
+        MeterReading.objects.filter(meter__account=account)
+        .select_related("meter")
+        .order_by("-taken_on", "-submitted_at")
+    )
+
+
+@dataclass(frozen=True)
+class MonthConsumption:
+    month: date
+    cold: Decimal
+    hot: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.cold + self.hot
+
+
+def monthly_consumption(
+    account: PersonalAccount, *, months: int = 12, on: date | None = None
+) -> list[MonthConsumption]:
+    """Consumption by month from accepted readings, the last `months` months, oldest first."""
+    on = on or timezone.localdate()
+    last_month = month_start(on)
+    first_month = add_months(last_month, -(months - 1))
+    rows = (
+        MeterReading.objects.filter(
+            meter__account=account,
+            status=MeterReading.Status.ACCEPTED,
+            period__gte=first_month,
+            period__lte=last_month,
+        )
+        .values("period", "meter__kind")
+        .annotate(volume=Sum("consumption"))
+    )
+    volumes = {(row["period"], row["meter__kind"]): row["volume"] for row in rows}
+    zero = Decimal("0.000")
+    return [
+        MonthConsumption(
+            month=month,
+            cold=volumes.get((month, Meter.Kind.COLD), zero),
+            hot=volumes.get((month, Meter.Kind.HOT), zero),
+        )
+        for month in (add_months(first_month, i) for i in range(months))
+    ]
+
+
+def readings_needing_review() -> QuerySet[MeterReading]:
+    return MeterReading.objects.filter(
+        needs_review=True, status=MeterReading.Status.ACCEPTED
+    ).select_related("meter__account")
