@@ -30,7 +30,9 @@ def readings(request: HttpRequest, number: str) -> HttpResponse:
     asked = {
         int(key.removeprefix("confirm_")) for key in request.POST if key.startswith("confirm_")
     }
-    form = ReadingsForm(request.POST or None, cards=cards, confirm=asked)
+    form = ReadingsForm(
+        request.POST if request.method == "POST" else None, cards=cards, confirm=asked
+    )
     if form.is_valid():
         outcomes = submit_account_readings(
             entries=form.entries(), channel=MeterReading.Channel.CABINET, submitted_by=request.user

@@ -223,6 +223,10 @@ READING_WINDOW_CHANNELS = ("cabinet", "phone", "bank_registry")
 # Channels where the subscriber can confirm an unusually large consumption on the spot; on
 # other channels such a reading is accepted and flagged for staff.
 READING_CONFIRM_CHANNELS = ("cabinet", "phone")
-READING_DAILY_LIMIT_PER_RESIDENT_M3 = env.str("READING_DAILY_LIMIT_PER_RESIDENT_M3", default="1.000")
-READING_DAILY_LIMIT_NO_RESIDENTS_M3 = env.str("READING_DAILY_LIMIT_NO_RESIDENTS_M3", default="30.000")
+READING_DAILY_LIMIT_PER_RESIDENT_M3 = env.str(
+    "READING_DAILY_LIMIT_PER_RESIDENT_M3", default="1.000"
+)
+READING_DAILY_LIMIT_NO_RESIDENTS_M3 = env.str(
+    "READING_DAILY_LIMIT_NO_RESIDENTS_M3", default="30.000"
+)
 METER_VERIFICATION_WARNING_DAYS = 30  # warn this many days before the verification date

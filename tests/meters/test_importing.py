@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the import is a durable 
 
 @pytest.fixture(autouse=True)
 def _november():
-    with time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Europe/Moscow")), tick=False):
+    with time_machine.travel(
+        datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Europe/Moscow")), tick=False
+    ):
         yield
 
 

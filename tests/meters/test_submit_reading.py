@@ -200,7 +200,7 @@ def test_concurrent_submissions_for_one_meter_cannot_both_win():
         try:
             barrier.wait()
             submit(meter, value)
-        except Exception as error:  # noqa: BLE001 - collected and asserted below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
@@ -224,6 +224,9 @@ def test_the_database_refuses_two_accepted_readings_in_one_month():
     submit(meter, "110")
     with pytest.raises(IntegrityError):
         MeterReading.objects.create(
-            meter=meter, value=Decimal("111"), taken_on=date(2026, 11, 20), period=date(2026, 11, 1),
+            meter=meter,
+            value=Decimal("111"),
+            taken_on=date(2026, 11, 20),
+            period=date(2026, 11, 1),
             channel=CABINET,
         )

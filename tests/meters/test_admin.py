@@ -1,0 +1,161 @@
+"""Staff: search, operator entry of a phoned-in reading, meter replacement, import upload."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from meters.models import ImportBatch, Meter, MeterReading
+from tests.factories import MeterFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _early_in_the_month():
+    # Outside the subscribers' window: staff may still enter readings.
+    with time_machine.travel(
+        datetime(2026, 11, 5, 12, tzinfo=ZoneInfo("Europe/Moscow")), tick=False
+    ):
+        yield
+
+
+@pytest.fixture
+def operator(client):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="operator"))
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("field", ["serial", "account", "address"])
+def test_meters_are_found_by_serial_account_and_address(client, operator, field):
+    meter = MeterFactory(serial="ЗИП-555", account__address="г. Краснодар, ул. Зиповская, д. 9")
+    other = MeterFactory(serial="КРС-111", account__address="г. Краснодар, ул. Красная, д. 1")
+    term = {"serial": "ЗИП-555", "account": meter.account.number, "address": "Зиповская"}[field]
+    text = client.get(reverse("admin:meters_meter_changelist"), {"q": term}).text
+    assert "ЗИП-555" in text
+    assert other.serial not in text
+
+
+def test_operator_enters_a_reading_taken_by_phone(client, operator):
+    meter = MeterFactory(serial="ТЕЛ-1")
+    url = reverse("admin:meters_meterreading_operator_entry")
+    response = client.post(url, {"serial": "ТЕЛ-1", "value": "104,5", "taken_on": "05.11.2026"})
+    assert response.status_code == 302
+    reading = MeterReading.objects.get(meter=meter)
+    assert (reading.channel, reading.value, reading.submitted_by) == (
+        "operator",
+        Decimal("104.500"),
+        operator,
+    )
+
+
+def test_operator_entry_explains_a_refusal(client, operator):
+    MeterFactory(serial="ТЕЛ-2")
+    url = reverse("admin:meters_meterreading_operator_entry")
+    response = client.post(url, {"serial": "ТЕЛ-2", "value": "50", "taken_on": "05.11.2026"})
+    assert response.status_code == 200
+    assert "меньше предыдущего" in response.text
+    assert not MeterReading.objects.exists()
+
+
+def test_readings_cannot_be_edited_or_deleted_in_the_admin(client, operator):
+    meter = MeterFactory()
+    client.post(
+        reverse("admin:meters_meterreading_operator_entry"),
+        {"serial": meter.serial, "value": "101", "taken_on": "05.11.2026"},
+    )
+    reading = MeterReading.objects.get()
+    assert (
+        client.get(reverse("admin:meters_meterreading_delete", args=[reading.pk])).status_code
+        == 403
+    )
+    client.post(reverse("admin:meters_meterreading_change", args=[reading.pk]), {"value": "999"})
+    reading.refresh_from_db()
+    assert reading.value == Decimal("101.000")
+
+
+def test_meter_replacement_takes_the_final_and_the_initial_reading(client, operator):
+    old = MeterFactory(serial="OLD-9", verification_due=date(2026, 10, 1))  # expired: replaced
+    response = client.post(
+        reverse("admin:meters_meter_replace", args=[old.pk]),
+        {
+            "final_value": "140,2",
+            "replaced_on": "05.11.2026",
+            "new_serial": "NEW-9",
+            "new_initial_reading": "0,005",
+            "new_digits": 5,
+            "new_verification_due": "05.11.2032",
+        },
+    )
+    assert response.status_code == 302
+    old.refresh_from_db()
+    new = Meter.objects.get(serial="NEW-9")
+    assert (old.state, old.removed_on) == (Meter.State.REMOVED, date(2026, 11, 5))
+    final = MeterReading.objects.get(meter=old)
+    assert (final.value, final.channel) == (Decimal("140.200"), "meter_replacement")
+    assert (new.account, new.initial_reading, new.installed_on) == (
+        old.account,
+        Decimal("0.005"),
+        date(2026, 11, 5),
+    )
+
+
+def test_a_failed_replacement_changes_nothing(client, operator):
+    old = MeterFactory(serial="OLD-8")
+    MeterFactory(serial="TAKEN-1")
+    response = client.post(
+        reverse("admin:meters_meter_replace", args=[old.pk]),
+        {
+            "final_value": "140",
+            "replaced_on": "05.11.2026",
+            "new_serial": "TAKEN-1",
+            "new_initial_reading": "0",
+            "new_digits": 5,
+            "new_verification_due": "05.11.2032",
+        },
+    )
+    assert response.status_code == 200
+    assert "уже установлен" in response.text
+    old.refresh_from_db()
+    assert old.state == Meter.State.WORKING
+    assert not MeterReading.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_upload_and_the_report_of_rejected_rows(client, operator):
+    meter = MeterFactory(serial="K-1")
+    content = (
+        "Лицевой счёт;Счётчик;Показание;Дата\n"
+        f"{meter.account.number};K-1;110;04.11.2026\n"
+        f"{meter.account.number};K-404;110;04.11.2026\n"
+    ).encode("cp1251")
+    response = client.post(
+        reverse("admin:meters_importbatch_add"), {"file": SimpleUploadedFile("k.csv", content)}
+    )
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert (batch.rows_accepted, batch.rows_rejected) == (1, 1)
+    report = client.get(reverse("admin:meters_importbatch_report", args=[batch.pk]))
+    assert report["Content-Type"].startswith("text/csv")
+    assert "K-404" in report.content.decode("utf-8-sig")
+    again = client.post(
+        reverse("admin:meters_importbatch_add"), {"file": SimpleUploadedFile("k2.csv", content)}
+    )
+    assert again.status_code == 200
+    assert "уже загружен" in again.text
+    assert ImportBatch.objects.count() == 1
+
+
+def test_accountant_cannot_enter_readings(client):
+    accountant = UserFactory(is_staff=True)
+    accountant.groups.add(Group.objects.get(name="accountant"))
+    client.force_login(accountant)
+    response = client.get(reverse("admin:meters_meterreading_operator_entry"))
+    assert response.status_code == 403
