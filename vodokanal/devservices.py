@@ -360,6 +360,8 @@ def run_portal() -> int:
         except KeyboardInterrupt:
             log("stopping")
         finally:
+            # A second Ctrl-C must not leave servers behind: finish the shutdown first.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for process in processes:
                 if process.poll() is None:
                     process.terminate()
