@@ -40,18 +40,3 @@ def subscriber_user(user, account):
 
     link(user, account)
     return user
-
-
-def pytest_collection_modifyitems(items):
-    """Transactional tests flush the database at the end, which would also remove what data
-    migrations wrote (staff groups, their permissions) for every later test: restore it."""
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if (
-            marker
-            and marker.kwargs.get("transaction")
-            and "serialized_rollback" not in marker.kwargs
-        ):
-            item.add_marker(
-                pytest.mark.django_db(**marker.kwargs, serialized_rollback=True), append=False
-            )

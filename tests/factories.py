@@ -71,3 +71,31 @@ class MeterFactory(DjangoModelFactory):
     installed_on = datetime.date(2024, 1, 10)
     verification_due = datetime.date(2030, 1, 10)
     initial_reading = decimal.Decimal("100.000")
+
+
+# Data migrations that grant the staff groups their permissions, in order.
+STAFF_GROUP_MIGRATIONS = [
+    ("accounts.migrations.0002_staff_groups", "create_groups"),
+    ("meters.migrations.0002_staff_permissions", "grant"),
+]
+
+
+def staff_group(name: str):
+    """The staff group as the data migrations made it. Transactional tests (live server, real
+    workers) flush the database, which also removes migrated rows; this puts them back by
+    running the migrations' own functions, so tests check exactly what the migrations grant."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=name, permissions__isnull=False).exists():
+        for module, function in STAFF_GROUP_MIGRATIONS:
+            getattr(importlib.import_module(module), function)(apps, None)
+    return Group.objects.get(name=name)
+
+
+def staff_user(group: str, **fields) -> User:
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(staff_group(group))
+    return user

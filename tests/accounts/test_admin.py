@@ -1,12 +1,11 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import Subscriber
 from accounts.validators import is_valid_account_number
-from tests.factories import LegalSubscriberFactory, PersonalAccountFactory, UserFactory
+from tests.factories import LegalSubscriberFactory, PersonalAccountFactory, UserFactory, staff_group
 
 pytestmark = pytest.mark.django_db
 
@@ -14,18 +13,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def operator(db):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="operator"))
+    user.groups.add(staff_group("operator"))
     return user
 
 
 def test_staff_groups_exist_with_least_privilege():
-    operator = set(
-        Group.objects.get(name="operator").permissions.values_list("codename", flat=True)
-    )
-    accountant = set(
-        Group.objects.get(name="accountant").permissions.values_list("codename", flat=True)
-    )
-    lawyer = set(Group.objects.get(name="lawyer").permissions.values_list("codename", flat=True))
+    operator = set(staff_group("operator").permissions.values_list("codename", flat=True))
+    accountant = set(staff_group("accountant").permissions.values_list("codename", flat=True))
+    lawyer = set(staff_group("lawyer").permissions.values_list("codename", flat=True))
     assert {"add_personalaccount", "change_personalaccount"} <= operator
     assert "delete_personalaccount" not in operator
     assert "delete_subscriber" not in operator | accountant | lawyer

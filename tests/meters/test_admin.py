@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from meters.models import ImportBatch, Meter, MeterReading
-from tests.factories import MeterFactory, UserFactory
+from tests.factories import MeterFactory, UserFactory, staff_group
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def _early_in_the_month():
 @pytest.fixture
 def operator(client):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="operator"))
+    user.groups.add(staff_group("operator"))
     client.force_login(user)
     return user
 
@@ -155,7 +154,7 @@ def test_import_upload_and_the_report_of_rejected_rows(client, operator):
 
 def test_accountant_cannot_enter_readings(client):
     accountant = UserFactory(is_staff=True)
-    accountant.groups.add(Group.objects.get(name="accountant"))
+    accountant.groups.add(staff_group("accountant"))
     client.force_login(accountant)
     response = client.get(reverse("admin:meters_meterreading_operator_entry"))
     assert response.status_code == 403
