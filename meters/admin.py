@@ -62,6 +62,24 @@ class ImportForm(forms.Form):
     )
 
 
+def form_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    title: str,
+    form: forms.Form,
+    **extra: object,
+) -> HttpResponse:
+    """A staff form page inside the admin's layout (replacement, operator entry, upload)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "opts": model_admin.model._meta,
+        **extra,
+    }
+    return render(request, "admin/meters/form_page.html", context)
+
+
 class ReadingInline(admin.TabularInline):
     model = MeterReading
     fields = ("taken_on", "value", "consumption", "channel", "status", "reason")
@@ -118,14 +136,7 @@ class MeterAdmin(SimpleHistoryAdmin):
                     request, f"Счётчик № {meter.serial} снят, установлен № {new.serial}."
                 )
                 return redirect("admin:meters_meter_change", new.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Замена счётчика № {meter.serial}",
-            "form": form,
-            "meter": meter,
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/meters/form_page.html", context)
+        return form_page(self, request, f"Замена счётчика № {meter.serial}", form, meter=meter)
 
 
 @admin.register(MeterReading)
@@ -203,13 +214,7 @@ class MeterReadingAdmin(SimpleHistoryAdmin):
                     ),
                 )
                 return redirect("admin:meters_meterreading_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Показание, принятое по телефону",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/meters/form_page.html", context)
+        return form_page(self, request, "Показание, принятое по телефону", form)
 
     @admin.action(description="Отклонить выбранные показания (с проверкой)")
     def reject_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
@@ -288,14 +293,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
                     f"Файл загружен: строк {batch.rows_total}, принято {batch.rows_accepted}, отклонено {batch.rows_rejected}.",
                 )
                 return redirect("admin:meters_importbatch_change", batch.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Загрузка показаний контролёров",
-            "form": form,
-            "opts": self.model._meta,
-            "multipart": True,
-        }
-        return render(request, "admin/meters/form_page.html", context)
+        return form_page(self, request, "Загрузка показаний контролёров", form, multipart=True)
 
     def report_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
