@@ -303,8 +303,9 @@ def ensure_embedded_redis(var_dir: Path, started: Started) -> str:
 
 
 @contextlib.contextmanager
-def services(var_dir: Path = BASE_DIR / "var") -> Iterator[dict]:
+def services(var_dir: Path | None = None) -> Iterator[dict]:
     """Environment with DATABASE_URL and REDIS_URL pointing at running servers."""
+    var_dir = var_dir or Path(os.environ.get("VODOKANAL_VAR_DIR") or BASE_DIR / "var")
     started = Started()
     env = dict(os.environ)
     try:
