@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import AccountLink, PersonalAccount, User
 from accounts.phones import normalise_phone
-from accounts.validators import is_valid_account_number, luhn_check_digit
+from accounts.validators import luhn_check_digit, validate_account_number
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +111,7 @@ def link_account(*, user: User, number: str, code: str) -> AccountLink:
             "Слишком много неверных попыток. Попробуйте через час или обратитесь в абонентский отдел.",
             code="too_many_attempts",
         )
-    if not is_valid_account_number(number):
-        raise ValidationError(
-            "Номер лицевого счёта — 10 цифр; проверьте номер по квитанции.",
-            code="invalid_account_number",
-        )
+    validate_account_number(number)
     account = PersonalAccount.objects.filter(number=number).first()
     if account is None or account.link_code != code:
         cache.add(_attempts_key(user), 0, LINK_ATTEMPTS_WINDOW_SECONDS)

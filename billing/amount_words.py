@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from num2words import num2words
 
+from accounts.russian import plural_ru
 from billing.money import to_kopecks
 
 NBSP = "\u00a0"
@@ -16,22 +17,6 @@ ROUBLE_SIGN = "₽"
 
 ROUBLE_FORMS = ("рубль", "рубля", "рублей")
 KOPECK_FORMS = ("копейка", "копейки", "копеек")
-
-
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """Pick the Russian plural form agreeing with ``n``.
-
-    ``one`` for 1, 21, 101 (but not 11, 111), ``few`` for 2-4, 22-24 (but not 12-14),
-    ``many`` for everything else: 0, 5-20, 25-30, 111-114, ...
-    """
-    n = abs(n)
-    if 11 <= n % 100 <= 14:
-        return many
-    if n % 10 == 1:
-        return one
-    if 2 <= n % 10 <= 4:
-        return few
-    return many
 
 
 def _split(amount: Decimal) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from accounts.russian import ru_volume
 from meters.selectors import MonthConsumption
 
 MONTHS_RU = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
@@ -43,9 +44,7 @@ def consumption_chart(
         hot_height = int(plot * month.hot / maximum)
         cold_y = top + plot - cold_height
         label = f"{MONTHS_RU[month.month.month - 1]} {month.month:%y}"
-        title = f"{label}: холодная {month.cold:.3f} м³, горячая {month.hot:.3f} м³".replace(
-            ".", ","
-        )
+        title = f"{label}: холодная {ru_volume(month.cold)} м³, горячая {ru_volume(month.hot)} м³"
         bars.append(
             Bar(
                 label, title, index * step + 4, cold_y, cold_height, cold_y - hot_height, hot_height

@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from accounts.russian import ru_date, ru_volume
 from meters.selectors import MeterCard
 
 
@@ -28,11 +29,9 @@ class ReadingsForm(forms.Form):
             meter = card.meter
             last = card.last_reading
             help_text = (
-                f"Последнее показание: {last.value:.3f} м³ от {last.taken_on:%d.%m.%Y}".replace(
-                    ".", ",", 1
-                )
+                f"Последнее показание: {ru_volume(last.value)} м³ от {ru_date(last.taken_on)}"
                 if last
-                else f"Начальное показание: {meter.initial_reading:.3f} м³".replace(".", ",", 1)
+                else f"Начальное показание: {ru_volume(meter.initial_reading)} м³"
             )
             self.fields[value_field_name(meter.pk)] = forms.DecimalField(
                 label=f"{meter.get_kind_display()}, счётчик № {meter.serial}",

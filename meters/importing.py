@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
+from accounts.russian import ru_date
 from meters.models import ImportBatch, Meter, MeterReading
 from meters.services import submit_reading
 
@@ -192,7 +193,7 @@ def import_controller_readings(
                 row.account,
                 row.serial,
                 str(row.value),
-                row.taken_on.strftime("%d.%m.%Y"),
+                ru_date(row.taken_on),
                 reason,
             ]
         )

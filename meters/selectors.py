@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import PersonalAccount
@@ -38,13 +38,17 @@ def reading_window(on: date | None = None) -> tuple[date, date]:
     return month.replace(day=first_day), month.replace(day=last)
 
 
+# The newest reading first: by month, then the day taken, then the moment submitted.
+LATEST_FIRST = ("-period", "-taken_on", "-submitted_at")
+
+
 def last_accepted_reading(
     meter: Meter, *, before_period: date | None = None
 ) -> MeterReading | None:
     readings = meter.readings.filter(status=MeterReading.Status.ACCEPTED)
     if before_period is not None:
         readings = readings.filter(period__lt=before_period)
-    return readings.order_by("-period", "-taken_on", "-submitted_at").first()
+    return readings.order_by(*LATEST_FIRST).first()
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,21 @@ class MeterCard:
 
 
 def meter_cards(account: PersonalAccount, *, on: date | None = None) -> list[MeterCard]:
-    """Installed meters of the account with their last accepted reading, in two queries."""
+    """Installed meters of the account with their last accepted reading, in two queries
+    (only the last reading of each meter is read, however long its history)."""
     on = on or timezone.localdate()
-    accepted = MeterReading.objects.filter(status=MeterReading.Status.ACCEPTED).order_by(
-        "-period", "-taken_on", "-submitted_at"
+    latest = (
+        MeterReading.objects.filter(meter=OuterRef("pk"), status=MeterReading.Status.ACCEPTED)
+        .order_by(*LATEST_FIRST)
+        .values("pk")[:1]
     )
-    meters = (
+    meters = list(
         account.meters.exclude(state=Meter.State.REMOVED)
         .order_by("kind", "serial")
-        .prefetch_related(Prefetch("readings", queryset=accepted, to_attr="accepted_readings"))
+        .annotate(last_reading_id=Subquery(latest))
+    )
+    last_readings = MeterReading.objects.in_bulk(
+        [meter.last_reading_id for meter in meters if meter.last_reading_id]
     )
     warning_from = on + timedelta(days=settings.METER_VERIFICATION_WARNING_DAYS)
     cards = []
@@ -81,7 +91,7 @@ def meter_cards(account: PersonalAccount, *, on: date | None = None) -> list[Met
             warning = "soon"
         else:
             warning = ""
-        last = meter.accepted_readings[0] if meter.accepted_readings else None
+        last = last_readings.get(meter.last_reading_id)
         cards.append(MeterCard(meter, meter.state_on(on), last, warning))
     return cards
 

@@ -13,24 +13,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.russian import ru_date, ru_volume
 from meters.models import ImportBatch, Meter, MeterReading
 from meters.selectors import last_accepted_reading, month_start, reading_window
 
 logger = logging.getLogger(__name__)
 
-STAFF_CHANNELS = {
+# Channels that report when the reading was taken (staff, a bank's payment date); on the
+# cabinet and the phone line the reading is taken today.
+DATED_CHANNELS = {
     MeterReading.Channel.OPERATOR,
     MeterReading.Channel.CONTROLLER_IMPORT,
     MeterReading.Channel.METER_REPLACEMENT,
+    MeterReading.Channel.BANK_REGISTRY,
 }
-
-
-def _ru_number(value: Decimal) -> str:
-    return f"{value:.3f}".replace(".", ",")
-
-
-def _ru_date(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
 
 
 @dataclass(frozen=True)
@@ -55,8 +51,8 @@ def _check_window(*, channel: str, taken_on: date) -> None:
         params={
             "first": first_day,
             "last": last_day,
-            "start": _ru_date(start),
-            "end": _ru_date(end),
+            "start": ru_date(start),
+            "end": ru_date(end),
         },
     )
 
@@ -84,7 +80,7 @@ def _check_meter_state(*, meter: Meter, taken_on: date) -> None:
             "расчёта: начисление идёт по нормативу. Поверьте или замените счётчик и передайте "
             "документы в абонентский отдел.",
             code="verification_expired",
-            params={"serial": meter.serial, "due": _ru_date(meter.verification_due)},
+            params={"serial": meter.serial, "due": ru_date(meter.verification_due)},
         )
 
 
@@ -110,7 +106,7 @@ def _consumption(
     raise ValidationError(
         "Показание %(value)s меньше предыдущего принятого %(previous)s. Проверьте цифры до запятой.",
         code="less_than_previous",
-        params={"value": _ru_number(value), "previous": _ru_number(previous)},
+        params={"value": ru_volume(value), "previous": ru_volume(previous)},
     )
 
 
@@ -134,12 +130,8 @@ def submit_reading(
     constraint (one accepted reading per meter and month) backs it. The same value twice in a
     month is accepted once; a new value supersedes the month's earlier one (both kept)."""
     today = timezone.localdate()
-    staff_channel = channel in STAFF_CHANNELS
-    taken_on = (
-        taken_on
-        if (taken_on and (staff_channel or channel == MeterReading.Channel.BANK_REGISTRY))
-        else today
-    )
+    if not taken_on or channel not in DATED_CHANNELS:
+        taken_on = today
     if not isinstance(value, Decimal) or value < 0:
         raise ValidationError("Показание должно быть неотрицательным числом.", code="invalid_value")
     value = value.quantize(Decimal("0.001"))
@@ -157,21 +149,21 @@ def submit_reading(
             params={
                 "serial": meter.serial,
                 "digits": meter.digits,
-                "max": _ru_number(meter.rollover - Decimal("0.001")),
+                "max": ru_volume(meter.rollover - Decimal("0.001")),
             },
         )
     if taken_on < meter.installed_on:
         raise ValidationError(
             "Дата показания раньше установки счётчика (%(installed)s).",
             code="before_installation",
-            params={"installed": _ru_date(meter.installed_on)},
+            params={"installed": ru_date(meter.installed_on)},
         )
 
     period = month_start(taken_on)
     current = meter.readings.filter(period=period, status=MeterReading.Status.ACCEPTED).first()
     if current is not None and current.value == value:
         return ReadingResult(
-            current, False, None, f"Это показание уже принято {_ru_date(current.taken_on)}."
+            current, False, None, f"Это показание уже принято {ru_date(current.taken_on)}."
         )
 
     baseline = last_accepted_reading(meter, before_period=period)
@@ -181,7 +173,7 @@ def submit_reading(
         raise ValidationError(
             "Дата показания раньше предыдущего принятого показания (%(date)s).",
             code="earlier_than_previous",
-            params={"date": _ru_date(previous_date)},
+            params={"date": ru_date(previous_date)},
         )
     days = max((taken_on - previous_date).days, 1)
     consumption, rolled_over = _consumption(
@@ -194,13 +186,13 @@ def submit_reading(
             "Расход %(consumption)s м³ за %(days)s дн. необычно большой. Проверьте показание и "
             "подтвердите его, если оно верное.",
             code="needs_confirmation",
-            params={"consumption": _ru_number(consumption), "days": days},
+            params={"consumption": ru_volume(consumption), "days": days},
         )
 
     if current is not None:
         current.status = MeterReading.Status.SUPERSEDED
         current.reason_code = "superseded"
-        current.reason = f"Заменено показанием {_ru_number(value)} от {_ru_date(taken_on)}."
+        current.reason = f"Заменено показанием {ru_volume(value)} от {ru_date(taken_on)}."
         current.save(update_fields=["status", "reason_code", "reason"])
     reading = MeterReading.objects.create(
         meter=meter,
@@ -217,7 +209,7 @@ def submit_reading(
         import_batch=import_batch,
     )
     logger.info("reading %s accepted for meter %s via %s", reading.pk, meter.pk, channel)
-    message = f"Показание {_ru_number(value)} м³ по счётчику № {meter.serial} принято, расход {_ru_number(consumption)} м³."
+    message = f"Показание {ru_volume(value)} м³ по счётчику № {meter.serial} принято, расход {ru_volume(consumption)} м³."
     if current is not None:
         message += " Предыдущее показание этого месяца заменено."
     return ReadingResult(reading, True, current, message)

@@ -40,3 +40,11 @@ def subscriber_user(user, account):
 
     link(user, account)
     return user
+
+
+@pytest.fixture
+def staff_groups(db):
+    """The staff groups as the data migrations made them (see tests.factories.staff_group)."""
+    from tests.factories import staff_group
+
+    return [staff_group(name) for name in ("operator", "accountant", "lawyer")]

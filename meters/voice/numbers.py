@@ -94,6 +94,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from accounts.russian import plural_ru
+
 __all__ = [
     "NotUnderstood",
     "digits_to_speech",
@@ -501,17 +503,6 @@ def _groups(tokens: Iterable[_Token]) -> list[_Group]:
 # --- Digits ---------------------------------------------------------------------------------
 
 
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian noun form agreeing with n: 1 цифра, 2 цифры, 5 цифр, 11 цифр, 21 цифра."""
-    if 11 <= n % 100 <= 14:
-        return many
-    if n % 10 == 1:
-        return one
-    if 2 <= n % 10 <= 4:
-        return few
-    return many
-
-
 def parse_digits(text: str, *, length: int | None = None) -> str:
     """The digits dictated in `text`, leading zeros kept: an account number, a serial's tail.
 
@@ -528,7 +519,7 @@ def parse_digits(text: str, *, length: int | None = None) -> str:
         raise NotUnderstood(
             "wrong_length",
             expected=length,
-            digits_word=_plural(length, "цифру", "цифры", "цифр"),
+            digits_word=plural_ru(length, "цифру", "цифры", "цифр"),
             actual=len(digits),
         )
     return digits
@@ -693,7 +684,7 @@ def _cardinal(n: int, *, feminine: bool = False) -> str:
     words: list[str] = []
     if thousands:
         words += _below_thousand(thousands, feminine=True)
-        words.append(_plural(thousands, "тысяча", "тысячи", "тысяч"))
+        words.append(plural_ru(thousands, "тысяча", "тысячи", "тысяч"))
     return " ".join(words + _below_thousand(rest, feminine=feminine))
 
 
