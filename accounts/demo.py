@@ -5,6 +5,7 @@ meters, readings, payments and debts to the same accounts in their own seeding s
 
 import random
 from dataclasses import dataclass
+from datetime import date
 
 from accounts.validators import is_valid_inn, is_valid_ogrn
 
@@ -278,6 +279,8 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
             return PersonalAccount.objects.get(number=number)
         subscriber = subscriber_factory()
         created += 1
+        # Organisations have been customers for years, as the people have.
+        account_fields.setdefault("opened_on", date(2014 + serial % 6, 1 + serial % 12, 1))
         return PersonalAccount.objects.create(
             number=number, subscriber=subscriber, **account_fields
         )

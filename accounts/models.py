@@ -177,6 +177,9 @@ class PersonalAccount(models.Model):
     residents = models.PositiveSmallIntegerField("проживает (зарегистрировано), чел.", default=1)
     water_supply = models.BooleanField("холодное водоснабжение", default=True)
     sewage = models.BooleanField("водоотведение", default=True)
+    # Hot water from the district heating network also leaves through our sewers: its volume
+    # (by the hot-water meter, else the norm) counts for sewage (ПП 354 п. 42).
+    hot_water = models.BooleanField("есть горячее водоснабжение", default=False)
     tariff_category = models.CharField(
         "тарифная группа",
         max_length=20,

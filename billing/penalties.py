@@ -113,9 +113,9 @@ class PenaltyResult:
     note: str = ""  # Russian text saying so, for the output
 
 
-def default_due_on(month: date) -> date:
-    """The 10th of the month after `month` (penalties.md §1)."""
-    return _next_month(month).replace(day=DUE_DAY)
+def default_due_on(month: date, *, day: int = DUE_DAY) -> date:
+    """The 10th (or the contract's `day`) of the month after `month` (penalties.md §1)."""
+    return _next_month(month).replace(day=day)
 
 
 def _next_month(month: date) -> date:
@@ -157,7 +157,7 @@ def calculate_penalty(
     # Same kopeck scale everywhere, so that "1E+3" prints as 1000.00 in the lines.
     ordered = sorted((replace(d, amount=to_kopecks(d.amount)) for d in debts), key=_by_month)
     known = [replace(p, amount=to_kopecks(p.amount)) for p in payments if p.paid_on <= as_of]
-    applied = _allocate(ordered, known)
+    applied = allocate_payments(ordered, known)
     lines = [
         line
         for debt in ordered
@@ -197,7 +197,9 @@ def _check_money(amount: Decimal, what: str) -> None:
         raise ValueError(f"{what} должна быть в рублях с точностью до копейки.")
 
 
-def _allocate(debts: Sequence[Debt], payments: Sequence[Payment]) -> dict[date, list[Payment]]:
+def allocate_payments(
+    debts: Sequence[Debt], payments: Sequence[Payment]
+) -> dict[date, list[Payment]]:
     """The parts of each payment that went to each month (penalties.md §6).
 
     A payment goes first to the month it names, then to the oldest unpaid months (ГК РФ

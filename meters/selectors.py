@@ -22,6 +22,11 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def month_end(month: date) -> date:
+    """The last day of the month `month` is in."""
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
 def reading_window_is_open(on: date | None = None) -> bool:
     """Readings are accepted from READING_WINDOW_DAYS[0] to [1] of the month, inclusive."""
     on = on or timezone.localdate()

@@ -77,6 +77,7 @@ class MeterFactory(DjangoModelFactory):
 STAFF_GROUP_MIGRATIONS = [
     ("accounts.migrations.0002_staff_groups", "create_groups"),
     ("meters.migrations.0002_staff_permissions", "grant"),
+    ("billing.migrations.0003_staff_permissions", "grant"),
 ]
 
 

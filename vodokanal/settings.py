@@ -202,7 +202,7 @@ UTILITY = {
 }
 
 # Demo data added by each app after the accounts (manage.py seed_demo), in this order.
-DEMO_SEEDERS = ["meters.demo.seed_demo_meters"]
+DEMO_SEEDERS = ["meters.demo.seed_demo_meters", "billing.demo.seed_demo_billing"]
 
 # The account number: 9 digits of a serial and a Luhn check digit (formats.md section 6).
 ACCOUNT_NUMBER_PREFIX = "23"
@@ -213,7 +213,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Meter readings (issue 3). Each rule a utility tunes is here.
@@ -230,3 +234,16 @@ READING_DAILY_LIMIT_NO_RESIDENTS_M3 = env.str(
     "READING_DAILY_LIMIT_NO_RESIDENTS_M3", default="30.000"
 )
 METER_VERIFICATION_WARNING_DAYS = 30  # warn this many days before the verification date
+
+# Billing (issue 4): consumption when readings are missing (ПП 354 п. 59, 60; penalties.md
+# section 7). These counts and coefficients have changed over the years, so they are settings.
+BILLING_AVERAGE_HISTORY_MONTHS = 6  # the average is taken over up to this many months of readings
+BILLING_AVERAGE_MIN_MONTHS = 3  # ... and at least this many, else the norm
+BILLING_AVERAGE_MAX_MONTHS = 6  # months in a row billed by the average before the norm
+BILLING_FAULTY_AVERAGE_MAX_MONTHS = 3  # the same for a broken or unverified meter
+BILLING_FAULTY_NORM_COEFFICIENT = env.str("BILLING_FAULTY_NORM_COEFFICIENT", default="1.5")
+BILLING_NO_METER_COEFFICIENT = env.str("BILLING_NO_METER_COEFFICIENT", default="1.0")
+# Penalties: which key rate a day of delay uses (penalties.md section 3).
+PENALTY_RATE_MODE = env.str("PENALTY_RATE_MODE", default="payment_day")
+# Receipts rendered per Celery task, each batch also merged into one print file.
+RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=200)

@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("meters.urls")),
+    path("", include("billing.urls")),
     path("staff/", admin.site.urls),
 ]
 

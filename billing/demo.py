@@ -1,0 +1,147 @@
+"""Demo billing for the demo city (issue 4): tariffs, norms, a year of closed periods billed
+by the real run, and payments with a realistic share of late payers and debtors.
+
+Idempotent: once tariffs exist, nothing is added. Each past month is billed and closed in
+order, and its payments arrive in the following month, as they would in life.
+"""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import PersonalAccount, Subscriber
+from billing import selectors, services
+from billing.models import BillingRun, LedgerEntry, Norm, Payment, Period, Service, Tariff
+from billing.money import ZERO, to_kopecks
+from meters.models import Meter, MeterReading
+from meters.selectors import add_months, month_start
+
+POPULATION = PersonalAccount.TariffCategory.POPULATION
+OTHER = PersonalAccount.TariffCategory.OTHER
+
+# Prices per m3 with the mid-year indexations (01.07.2025; 01.10.2026), roubles.
+TARIFFS = [
+    (Service.WATER_SUPPLY, POPULATION, "48.30", date(2025, 1, 1), date(2025, 6, 30)),
+    (Service.WATER_SUPPLY, POPULATION, "55.10", date(2025, 7, 1), date(2026, 9, 30)),
+    (Service.WATER_SUPPLY, POPULATION, "58.95", date(2026, 10, 1), None),
+    (Service.SEWAGE, POPULATION, "38.20", date(2025, 1, 1), date(2025, 6, 30)),
+    (Service.SEWAGE, POPULATION, "43.50", date(2025, 7, 1), date(2026, 9, 30)),
+    (Service.SEWAGE, POPULATION, "46.30", date(2026, 10, 1), None),
+    (Service.WATER_SUPPLY, OTHER, "52.80", date(2025, 1, 1), date(2025, 6, 30)),
+    (Service.WATER_SUPPLY, OTHER, "60.20", date(2025, 7, 1), date(2026, 9, 30)),
+    (Service.WATER_SUPPLY, OTHER, "64.40", date(2026, 10, 1), None),
+    (Service.SEWAGE, OTHER, "41.90", date(2025, 1, 1), date(2025, 6, 30)),
+    (Service.SEWAGE, OTHER, "47.70", date(2025, 7, 1), date(2026, 9, 30)),
+    (Service.SEWAGE, OTHER, "50.75", date(2026, 10, 1), None),
+]
+TARIFF_BASIS = "Приказ РЭК — департамента цен и тарифов Краснодарского края (демо)"
+NORMS = [(Meter.Kind.COLD, "3.500"), (Meter.Kind.HOT, "2.600")]
+NORM_BASIS = "Приказ РЭК Краснодарского края о нормативах потребления (демо)"
+
+
+def seed_tariffs_and_norms() -> None:
+    for service, category, price, valid_from, valid_to in TARIFFS:
+        Tariff.objects.create(
+            service=service,
+            category=category,
+            price=Decimal(price),
+            valid_from=valid_from,
+            valid_to=valid_to,
+            basis=TARIFF_BASIS,
+        )
+    for kind, volume in NORMS:
+        Norm.objects.create(
+            kind=kind, volume=Decimal(volume), valid_from=date(2017, 1, 1), basis=NORM_BASIS
+        )
+
+
+def seed_demo_billing() -> int:
+    """Bill every past month of the demo readings, close it, and pay it (mostly)."""
+    if Tariff.objects.exists():
+        return 0
+    rng = random.Random(644)  # noqa: S311 - demo data
+    seed_tariffs_and_norms()
+    _mark_hot_water(rng)
+    first = MeterReading.objects.order_by("period").values_list("period", flat=True).first()
+    current = month_start(timezone.localdate())
+    month = first or add_months(current, -12)
+    habits = _payment_habits(rng)
+    while month < current:
+        period = services.ensure_period(month)
+        run = BillingRun.objects.create(period=period)
+        services.run_billing(run_id=run.pk)
+        services.close_period(period_id=period.pk)
+        _pay(rng, period, habits)
+        month = add_months(month, 1)
+    return Period.objects.count()
+
+
+def _mark_hot_water(rng: random.Random) -> None:
+    """Flats with a hot-water meter have hot water; most others in town do too."""
+    with_hot_meter = set(
+        Meter.objects.filter(kind=Meter.Kind.HOT).values_list("account_id", flat=True)
+    )
+    individuals = PersonalAccount.objects.filter(subscriber__kind=Subscriber.Kind.INDIVIDUAL)
+    hot = [
+        pk
+        for pk in individuals.values_list("pk", flat=True)
+        if pk in with_hot_meter or rng.random() < 0.4
+    ]
+    PersonalAccount.objects.filter(pk__in=hot).update(hot_water=True)
+
+
+def _payment_habits(rng: random.Random) -> dict[int, str]:
+    """on_time 78 %, late 12 %, partial 4 %, debtor 6 % (stops paying at some point)."""
+    habits = {}
+    for pk in PersonalAccount.objects.order_by("pk").values_list("pk", flat=True):
+        roll = rng.random()
+        habits[pk] = (
+            "on_time"
+            if roll < 0.78
+            else "late"
+            if roll < 0.90
+            else "partial"
+            if roll < 0.94
+            else "debtor"
+        )
+    return habits
+
+
+def _pay(rng: random.Random, period: Period, habits: dict[int, str]) -> None:
+    """Payments for `period`'s receipts, dated in the following month."""
+    following = add_months(period.month, 1)
+    today = timezone.localdate()
+    due = _charges_by_account(period)
+    months_left = (today.year - following.year) * 12 + today.month - following.month
+    for account_id, amount in sorted(due.items()):
+        habit = habits[account_id]
+        if amount <= ZERO or (habit == "debtor" and months_left < rng.randint(2, 9)):
+            continue
+        day = rng.randint(1, 10) if habit in ("on_time", "partial") else rng.randint(12, 28)
+        paid_on = following + timedelta(days=day - 1)
+        if paid_on > today:
+            continue
+        if habit == "partial":
+            amount = to_kopecks(amount * Decimal("0.6"))
+        balance = selectors.account_balance(PersonalAccount(pk=account_id), on=paid_on)
+        if habit == "on_time" and balance.principal > amount:
+            amount = balance.principal  # pays the whole receipt, old debt included
+        services.register_payment(
+            account_id=account_id,
+            amount=amount,
+            paid_on=paid_on,
+            source=rng.choice([Payment.Source.BANK_REGISTRY] * 3 + [Payment.Source.CABINET]),
+            external_id=f"demo-{account_id}-{period.month:%Y%m}",
+            for_month=period.month if rng.random() < 0.5 else None,
+        )
+
+
+def _charges_by_account(period: Period) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for account_id, amount in LedgerEntry.objects.filter(
+        period=period, kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.ADJUSTMENT]
+    ).values_list("account_id", "amount"):
+        totals[account_id] = totals.get(account_id, ZERO) + amount
+    return totals

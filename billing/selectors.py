@@ -1,0 +1,309 @@
+"""Reads of the ledger: balances, debt by month, the penalty breakdown, legal tables.
+
+Everything here is derived from the ledger; nothing stores a balance. The penalty engine
+(billing.penalties) receives plain data built here, never model instances.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import PersonalAccount, Subscriber
+from billing import penalties
+from billing.models import (
+    KeyRate,
+    LedgerEntry,
+    Moratorium,
+    Payment,
+    Period,
+    RateCap,
+    Receipt,
+)
+from billing.money import ZERO
+
+CATEGORY_OF_KIND = {
+    Subscriber.Kind.INDIVIDUAL: penalties.DebtorCategory.INDIVIDUAL,
+    Subscriber.Kind.MANAGING_ORG: penalties.DebtorCategory.MANAGING_ORG,
+    Subscriber.Kind.LEGAL: penalties.DebtorCategory.LEGAL,
+}
+
+
+@dataclass(frozen=True)
+class PenaltyTables:
+    """The legal data the engine needs, as plain rows (penalties.md sections 3, 4)."""
+
+    key_rates: tuple[penalties.KeyRate, ...]
+    moratoria: tuple[penalties.Moratorium, ...]
+    caps: tuple[penalties.RateCap, ...]
+    rate_mode: penalties.RateMode = penalties.RateMode.PAYMENT_DAY
+
+
+def penalty_tables() -> PenaltyTables:
+    """Key rates, active moratoria and caps from the database, and the rate mode setting."""
+    return PenaltyTables(
+        key_rates=tuple(
+            penalties.KeyRate(row.valid_from, row.rate)
+            for row in KeyRate.objects.order_by("valid_from")
+        ),
+        moratoria=tuple(
+            penalties.Moratorium(
+                row.date_from, row.date_to, row.months_ended_before, basis=row.basis
+            )
+            for row in Moratorium.objects.filter(is_active=True)
+        ),
+        caps=tuple(
+            penalties.RateCap(row.date_from, row.date_to, row.rate, basis=row.basis)
+            for row in RateCap.objects.all()
+        ),
+        rate_mode=penalties.RateMode(settings.PENALTY_RATE_MODE),
+    )
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What the account owes on a day: principal and penalties apart (penalties.md §6)."""
+
+    principal: Decimal  # + debt, - overpayment (credit)
+    penalty: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.penalty
+
+
+def account_balance(account: PersonalAccount, *, on: date | None = None) -> Balance:
+    """The balance at the end of day `on` (Moscow; today by default), from the ledger."""
+    entries = LedgerEntry.objects.filter(account=account)
+    if on is not None:
+        entries = entries.filter(booked_on__lte=on)
+    money = DecimalField(max_digits=14, decimal_places=2)
+    totals = entries.aggregate(
+        principal=Coalesce(
+            Sum("amount", filter=Q(kind__in=LedgerEntry.PRINCIPAL_KINDS)),
+            Value(ZERO),
+            output_field=money,
+        ),
+        penalty=Coalesce(
+            Sum("amount", filter=Q(kind__in=LedgerEntry.PENALTY_KINDS)),
+            Value(ZERO),
+            output_field=money,
+        ),
+    )
+    return Balance(principal=totals["principal"], penalty=totals["penalty"])
+
+
+@dataclass
+class EngineInput:
+    """One account's debts and payments as the penalty engine takes them."""
+
+    category: penalties.DebtorCategory
+    due_day: int
+    debts: list[penalties.Debt] = field(default_factory=list)
+    payments: list[penalties.Payment] = field(default_factory=list)
+
+
+def engine_inputs(account_ids: Iterable[int], *, as_of: date) -> dict[int, EngineInput]:
+    """Debts by month and payments of many accounts at once, for the engine.
+
+    A month's debt is the sum of the charges and increasing adjustments booked in that
+    period; decreasing adjustments and principal payments are credits on their date
+    (payments that name a month go there first). Penalty entries stay apart.
+    """
+    ids = list(account_ids)
+    inputs: dict[int, EngineInput] = {}
+    if not ids:
+        return inputs
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.id, s.kind, s.due_day FROM accounts_personalaccount a
+            JOIN accounts_subscriber s ON s.id = a.subscriber_id WHERE a.id = ANY(%s)
+            """,
+            [ids],
+        )
+        for account_id, kind, due_day in cursor.fetchall():
+            inputs[account_id] = EngineInput(CATEGORY_OF_KIND[kind], due_day)
+        cursor.execute(
+            """
+            SELECT e.account_id, p.month, sum(e.amount)
+            FROM billing_ledgerentry e JOIN billing_period p ON p.id = e.period_id
+            WHERE e.account_id = ANY(%s) AND e.booked_on <= %s
+              AND e.kind IN ('charge', 'adjustment') AND e.amount > 0
+            GROUP BY e.account_id, p.month ORDER BY e.account_id, p.month
+            """,
+            [ids, as_of],
+        )
+        for account_id, month, amount in cursor.fetchall():
+            data = inputs[account_id]
+            data.debts.append(
+                penalties.Debt(month, amount, penalties.default_due_on(month, day=data.due_day))
+            )
+        cursor.execute(
+            """
+            SELECT e.account_id, e.booked_on, -e.amount, pay.for_month
+            FROM billing_ledgerentry e LEFT JOIN billing_payment pay ON pay.id = e.payment_id
+            WHERE e.account_id = ANY(%s) AND e.booked_on <= %s
+              AND (e.kind = 'payment' OR (e.kind = 'adjustment' AND e.amount < 0))
+            ORDER BY e.account_id, e.booked_on, e.id
+            """,
+            [ids, as_of],
+        )
+        for account_id, paid_on, amount, month in cursor.fetchall():
+            inputs[account_id].payments.append(penalties.Payment(paid_on, amount, month))
+    return inputs
+
+
+def penalty_breakdown(
+    account: PersonalAccount, *, as_of: date | None = None, tables: PenaltyTables | None = None
+) -> penalties.PenaltyResult:
+    """The penalty to date, line by line, as the subscriber sees it ("why this penalty")."""
+    as_of = as_of or timezone.localdate()
+    tables = tables or penalty_tables()
+    data = engine_inputs([account.pk], as_of=as_of)[account.pk]
+    return calculate(data, as_of=as_of, tables=tables)
+
+
+def calculate(data: EngineInput, *, as_of: date, tables: PenaltyTables) -> penalties.PenaltyResult:
+    """The engine over one account's plain data."""
+    return penalties.calculate_penalty(
+        debts=data.debts,
+        payments=data.payments,
+        category=data.category,
+        as_of=as_of,
+        key_rates=tables.key_rates,
+        moratoria=tables.moratoria,
+        caps=tables.caps,
+        rate_mode=tables.rate_mode,
+    )
+
+
+@dataclass(frozen=True)
+class MonthDebt:
+    """One billed month: what was charged, what of it is paid, what is left and since when."""
+
+    month: date
+    charged: Decimal
+    paid: Decimal
+    due_on: date
+    on: date
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.charged - self.paid
+
+    @property
+    def days_overdue(self) -> int:
+        return max((self.on - self.due_on).days, 0) if self.unpaid > ZERO else 0
+
+
+def debt_by_month(account: PersonalAccount, *, on: date | None = None) -> list[MonthDebt]:
+    """Every billed month, oldest first, with payments allocated as the law says (§6)."""
+    on = on or timezone.localdate()
+    data = engine_inputs([account.pk], as_of=on)[account.pk]
+    applied = penalties.allocate_payments(data.debts, data.payments)
+    return [
+        MonthDebt(
+            month=debt.month,
+            charged=debt.amount,
+            paid=sum((part.amount for part in applied[debt.month]), ZERO),
+            due_on=debt.due_on,
+            on=on,
+        )
+        for debt in data.debts
+    ]
+
+
+def ledger_of(account: PersonalAccount) -> QuerySet[LedgerEntry]:
+    """The account's ledger, newest first, with what the templates print."""
+    return (
+        LedgerEntry.objects.filter(account=account)
+        .select_related("period", "payment", "reading__meter")
+        .order_by("-period__month", "-booked_on", "-pk")
+    )
+
+
+def payments_of(account: PersonalAccount) -> QuerySet[Payment]:
+    return Payment.objects.filter(account=account).order_by("-paid_on", "-pk")
+
+
+def receipts_of(account: PersonalAccount) -> QuerySet[Receipt]:
+    return (
+        Receipt.objects.filter(account=account)
+        .exclude(pdf="")
+        .select_related("period")
+        .order_by("-period__month")
+    )
+
+
+def open_periods() -> QuerySet[Period]:
+    return Period.objects.filter(status=Period.Status.OPEN).order_by("month")
+
+
+def principal_debtor_ids(*, as_of: date) -> list[int]:
+    """Accounts whose penalty must be (re)calculated on `as_of`: those owing principal,
+    and those with penalties booked by earlier runs (so that paid-off ones are settled)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT account_id FROM billing_ledgerentry
+            WHERE booked_on <= %s AND kind IN ('charge', 'adjustment', 'payment')
+            GROUP BY account_id HAVING sum(amount) > 0
+            UNION
+            SELECT DISTINCT account_id FROM billing_ledgerentry
+            WHERE kind = 'penalty' AND run_id IS NOT NULL
+            ORDER BY 1
+            """,
+            [as_of],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def booked_penalties(account_ids: list[int], *, before_month: date) -> dict[int, Decimal]:
+    """Penalties booked by runs of earlier periods, per account."""
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    rows = (
+        LedgerEntry.objects.filter(
+            account_id__in=account_ids,
+            kind=LedgerEntry.Kind.PENALTY,
+            run__isnull=False,
+            period__month__lt=before_month,
+        )
+        .values_list("account_id")
+        .annotate(total=Sum("amount"))
+    )
+    totals.update(dict(rows))
+    return totals
+
+
+def amounts_due(*, period: Period) -> dict[int, Decimal]:
+    """Principal owed after each account's receipt of `period`: every account with an
+    entry in that period, and its ledger sum over periods up to it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.account_id, sum(e.amount) FILTER (WHERE e.kind IN %s)
+            FROM billing_ledgerentry e JOIN billing_period p ON p.id = e.period_id
+            WHERE p.month <= %s AND e.account_id IN (
+                SELECT account_id FROM billing_ledgerentry WHERE period_id = %s)
+            GROUP BY e.account_id
+            """,
+            [tuple(LedgerEntry.PRINCIPAL_KINDS), period.month, period.pk],
+        )
+        return {account_id: total or ZERO for account_id, total in cursor.fetchall()}
+
+
+def billed_periods(account: PersonalAccount) -> QuerySet[Period]:
+    """Months with charges on the account: each has a receipt, newest first."""
+    return (
+        Period.objects.filter(entries__account=account, entries__kind=LedgerEntry.Kind.CHARGE)
+        .distinct()
+        .order_by("-month")
+    )

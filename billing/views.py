@@ -1,0 +1,116 @@
+"""Cabinet pages of billing: balance and history, the penalty breakdown, receipts."""
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import PersonalAccount
+from accounts.selectors import accounts_of_user
+from billing import selectors, services
+from billing.forms import ActPeriodForm
+from billing.reconciliation import (
+    ReconciliationAct,
+    reconciliation_act,
+    render_reconciliation_act,
+)
+
+
+def _account(request: HttpRequest, number: str) -> PersonalAccount:
+    return get_object_or_404(accounts_of_user(request.user), number=number)
+
+
+@login_required
+@require_GET
+def finance(request: HttpRequest, number: str) -> HttpResponse:
+    account = _account(request, number)
+    today = timezone.localdate()
+    months = selectors.debt_by_month(account, on=today)
+    context = {
+        "account": account,
+        "balance": selectors.account_balance(account),
+        "debts": [month for month in months if month.unpaid],
+        "history": Paginator(selectors.ledger_of(account), 25).get_page(request.GET.get("page")),
+        "today": today,
+    }
+    return render(request, "billing/finance.html", context)
+
+
+@login_required
+@require_GET
+def penalty(request: HttpRequest, number: str) -> HttpResponse:
+    account = _account(request, number)
+    today = timezone.localdate()
+    tables = selectors.penalty_tables()
+    context = {
+        "account": account,
+        "result": selectors.penalty_breakdown(account, as_of=today, tables=tables),
+        "tables": tables,
+        "balance": selectors.account_balance(account),
+        "today": today,
+        "category": selectors.CATEGORY_OF_KIND[account.subscriber.kind],
+    }
+    return render(request, "billing/penalty.html", context)
+
+
+@login_required
+@require_GET
+def receipts(request: HttpRequest, number: str) -> HttpResponse:
+    account = _account(request, number)
+    context = {"account": account, "periods": selectors.billed_periods(account)}
+    return render(request, "billing/receipts.html", context)
+
+
+@login_required
+@require_GET
+def receipt_pdf(request: HttpRequest, number: str, year: int, month: int) -> FileResponse:
+    account = _account(request, number)
+    try:
+        first_day = date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+    period = get_object_or_404(selectors.billed_periods(account), month=first_day)
+    receipt = services.receipt_for(account=account, period=period)
+    return FileResponse(
+        receipt.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"kvitanciya-{account.number}-{first_day:%Y-%m}.pdf",
+    )
+
+
+@login_required
+@require_GET
+def reconciliation(request: HttpRequest, number: str) -> HttpResponse:
+    """The reconciliation act of an organisation for the dates it chooses, as a PDF."""
+    account = _account(request, number)
+    if not account.subscriber.is_legal_entity:
+        raise Http404
+    form = ActPeriodForm(request.GET if "date_from" in request.GET else None)
+    if form.is_valid():
+        try:
+            act = reconciliation_act(
+                account.subscriber,
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return act_response(act)
+    context = {"account": account, "form": form}
+    return render(
+        request, "billing/reconciliation.html", context, status=400 if form.errors else 200
+    )
+
+
+def act_response(act: ReconciliationAct) -> HttpResponse:
+    """The act as a PDF download (the cabinet and the admin both answer with it)."""
+    response = HttpResponse(render_reconciliation_act(act), content_type="application/pdf")
+    name = f"akt-sverki-{act.date_from:%Y%m%d}-{act.date_to:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
