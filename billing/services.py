@@ -79,6 +79,27 @@ def start_billing_run(*, period_id: int, user: User | None = None) -> BillingRun
     return run
 
 
+def start_scheduled_billing() -> BillingRun | None:
+    """The beat's monthly run for the current month; skipped (and logged) when one is
+    already queued, running or refused."""
+    period = ensure_period(timezone.localdate())
+    try:
+        return start_billing_run(period_id=period.pk)
+    except ValidationError as error:
+        logger.warning("scheduled billing for period %s skipped: %s", period.pk, error.code)
+        return None
+
+
+def issue_scheduled_receipts() -> int:
+    """The beat's receipts for the current month, once its run is done."""
+    period = ensure_period(timezone.localdate())
+    try:
+        return issue_receipts(period_id=period.pk)
+    except ValidationError as error:
+        logger.warning("scheduled receipts for period %s skipped: %s", period.pk, error.code)
+        return 0
+
+
 def run_billing(*, run_id: int) -> BillingRun:
     """Charges, then penalties, for the run's period (design: monthly cycle, steps 2-3).
 

@@ -168,11 +168,26 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# The monthly cycle (design): the run the day after the reading window closes, receipts the
+# day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
+BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=26)
+RECEIPTS_DAY = env.int("RECEIPTS_DAY", default=27)
 CELERY_BEAT_SCHEDULE = {
-    # Later issues add the monthly cycle here (billing run, penalties, notices).
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "fetch-key-rates": {
+        "task": "billing.tasks.fetch_key_rates",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "monthly-billing": {
+        "task": "billing.tasks.start_monthly_billing",
+        "schedule": crontab(hour=1, minute=0, day_of_month=BILLING_RUN_DAY),
+    },
+    "monthly-receipts": {
+        "task": "billing.tasks.issue_monthly_receipts",
+        "schedule": crontab(hour=4, minute=0, day_of_month=RECEIPTS_DAY),
     },
 }
 
