@@ -319,8 +319,9 @@ def test_manual_adjustment_lands_in_the_open_period_with_its_reason(flat, staff_
         for_month=MAR, reason="Акт обследования: утечка по вине исполнителя", user=clerk,
     )  # fmt: skip
 
-    assert entry.period.is_open and entry.period.month > MAR
-    assert entry.for_month == MAR and entry.created_by == clerk
+    assert entry.period.is_open
+    assert entry.period.month > MAR
+    assert (entry.for_month, entry.created_by) == (MAR, clerk)
     bill(entry.period.month)  # a rerun of that month keeps staff corrections
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
     with pytest.raises(ValidationError, match="основание"):
