@@ -110,32 +110,36 @@ def _payment_habits(rng: random.Random) -> dict[int, str]:
 
 
 def _pay(rng: random.Random, period: Period, habits: dict[int, str]) -> None:
-    """Payments for `period`'s receipts, dated in the following month."""
+    """Payments for `period`'s receipts, dated in the following month, booked at once."""
     following = add_months(period.month, 1)
     today = timezone.localdate()
-    due = _charges_by_account(period)
+    charged = _charges_by_account(period)
+    owed = selectors.amounts_due(period=period)  # the receipt's total, old debt included
     months_left = (today.year - following.year) * 12 + today.month - following.month
-    for account_id, amount in sorted(due.items()):
+    payments = []
+    for account_id, amount in sorted(charged.items()):
         habit = habits[account_id]
-        if amount <= ZERO or (habit == "debtor" and months_left < rng.randint(2, 9)):
+        if habit == "debtor" and months_left < rng.randint(2, 9):
             continue
         day = rng.randint(1, 10) if habit in ("on_time", "partial") else rng.randint(12, 28)
         paid_on = following + timedelta(days=day - 1)
-        if paid_on > today:
-            continue
-        if habit == "partial":
+        if habit == "on_time":
+            amount = owed[account_id]
+        elif habit == "partial":
             amount = to_kopecks(amount * Decimal("0.6"))
-        balance = selectors.account_balance(PersonalAccount(pk=account_id), on=paid_on)
-        if habit == "on_time" and balance.principal > amount:
-            amount = balance.principal  # pays the whole receipt, old debt included
-        services.register_payment(
-            account_id=account_id,
-            amount=amount,
-            paid_on=paid_on,
-            source=rng.choice([Payment.Source.BANK_REGISTRY] * 3 + [Payment.Source.CABINET]),
-            external_id=f"demo-{account_id}-{period.month:%Y%m}",
-            for_month=period.month if rng.random() < 0.5 else None,
+        if amount <= ZERO or paid_on > today:
+            continue
+        payments.append(
+            services.NewPayment(
+                account_id=account_id,
+                amount=amount,
+                paid_on=paid_on,
+                source=rng.choice([Payment.Source.BANK_REGISTRY] * 3 + [Payment.Source.CABINET]),
+                external_id=f"demo-{account_id}-{period.month:%Y%m}",
+                for_month=period.month if rng.random() < 0.5 else None,
+            )
         )
+    services.register_payments(payments)
 
 
 def _charges_by_account(period: Period) -> dict[int, Decimal]:

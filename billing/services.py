@@ -6,6 +6,8 @@ are queued after commit.
 """
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -273,65 +275,103 @@ def close_period(*, period_id: int, user: User | None = None) -> Period:
 # --- Payments and manual corrections ---
 
 
-@transaction.atomic
-def register_payment(
-    *,
-    account_id: int,
-    amount: Decimal,
-    paid_on: date,
-    source: str,
-    external_id: str,
-    for_month: date | None = None,
-    for_penalty: bool = False,
-    user: User | None = None,
-) -> Payment:
-    """Book a payment in the open period (penalties.md section 6).
+@dataclass(frozen=True)
+class NewPayment:
+    """A payment to book: from a registry line, a gateway notification or a cashier."""
 
-    Idempotent per (source, external_id): a repeated registry line or notification
-    returns the first payment; the same id with other data is refused. Allocation to
-    months is derived from the ledger (named month first, then the oldest), so nothing
-    else is stored. Locks the account row: money writes to one account are serialised.
+    account_id: int
+    amount: Decimal
+    paid_on: date
+    source: str
+    external_id: str
+    for_month: date | None = None
+    for_penalty: bool = False
+
+
+def register_payment(*, user: User | None = None, **fields: object) -> Payment:
+    """Book one payment (see register_payments)."""
+    return register_payments([NewPayment(**fields)], user=user)[0]  # type: ignore[arg-type]
+
+
+@transaction.atomic
+def register_payments(payments: Sequence[NewPayment], *, user: User | None = None) -> list[Payment]:
+    """Book payments in the open period (penalties.md section 6), all or none.
+
+    Idempotent per (source, external_id): a repeated registry line or notification gets
+    the first payment back; the same id with other data is refused (ValidationError,
+    nothing booked). Allocation to months is derived from the ledger (named month first,
+    then the oldest), so nothing else is stored. Locks the accounts' rows in primary-key
+    order: money writes to one account are serialised and two imports cannot deadlock.
     """
-    amount = to_kopecks(amount)
-    if amount <= ZERO:
+    rows = [
+        replace(
+            row,
+            amount=to_kopecks(row.amount),
+            for_month=month_start(row.for_month) if row.for_month else None,
+        )
+        for row in payments
+    ]
+    if any(row.amount <= ZERO for row in rows):
         raise ValidationError("Сумма платежа должна быть больше нуля.", code="amount_not_positive")
-    account = PersonalAccount.objects.select_for_update().get(pk=account_id)
-    existing = Payment.objects.filter(source=source, external_id=external_id).first()
-    if existing is not None:
-        if (existing.account_id, existing.amount, existing.paid_on) != (
-            account.pk,
-            amount,
-            paid_on,
+    locked = PersonalAccount.objects.filter(pk__in={row.account_id for row in rows})
+    list(locked.order_by("pk").select_for_update().values_list("pk", flat=True))
+    known = {
+        (payment.source, payment.external_id): payment
+        for payment in Payment.objects.filter(external_id__in={row.external_id for row in rows})
+    }
+    new: list[Payment] = []
+    result = []
+    for row in rows:
+        payment = known.get((row.source, row.external_id))
+        if payment is None:
+            payment = Payment(
+                account_id=row.account_id,
+                amount=row.amount,
+                paid_on=row.paid_on,
+                source=row.source,
+                external_id=row.external_id,
+                for_month=row.for_month,
+                for_penalty=row.for_penalty,
+                created_by=user,
+            )
+            known[(row.source, row.external_id)] = payment
+            new.append(payment)
+        elif (payment.account_id, payment.amount, payment.paid_on) != (
+            row.account_id,
+            row.amount,
+            row.paid_on,
         ):
             raise ValidationError(
                 "Операция %(id)s уже учтена с другими данными.",
                 code="payment_conflict",
-                params={"id": external_id},
+                params={"id": row.external_id},
             )
-        return existing
-    payment = Payment.objects.create(
-        account=account,
-        amount=amount,
-        paid_on=paid_on,
-        source=source,
-        external_id=external_id,
-        for_month=month_start(for_month) if for_month else None,
-        for_penalty=for_penalty,
-        created_by=user,
-    )
-    period = booking_period(paid_on)
-    LedgerEntry.objects.create(
-        account=account,
-        period=period,
-        kind=LedgerEntry.Kind.PENALTY_PAYMENT if for_penalty else LedgerEntry.Kind.PAYMENT,
-        amount=-amount,
-        for_month=payment.for_month or period.month,
-        booked_on=paid_on,
-        reason=f"Оплата от {paid_on:%d.%m.%Y}, {payment.get_source_display()}",
-        payment=payment,
-        created_by=user,
-    )
-    return payment
+        result.append(payment)
+    Payment.objects.bulk_create(new)
+    periods: dict[date, Period] = {}
+    entries = []
+    for payment in new:
+        month = month_start(payment.paid_on)
+        period = periods.get(month) or periods.setdefault(month, booking_period(month))
+        entries.append(
+            LedgerEntry(
+                account_id=payment.account_id,
+                period=period,
+                kind=(
+                    LedgerEntry.Kind.PENALTY_PAYMENT
+                    if payment.for_penalty
+                    else LedgerEntry.Kind.PAYMENT
+                ),
+                amount=-payment.amount,
+                for_month=payment.for_month or period.month,
+                booked_on=payment.paid_on,
+                reason=f"Оплата от {payment.paid_on:%d.%m.%Y}, {payment.get_source_display()}",
+                payment=payment,
+                created_by=user,
+            )
+        )
+    LedgerEntry.objects.bulk_create(entries)
+    return result
 
 
 @transaction.atomic

@@ -48,3 +48,15 @@ def staff_groups(db):
     from tests.factories import staff_group
 
     return [staff_group(name) for name in ("operator", "accountant", "lawyer")]
+
+
+@pytest.fixture
+def legal_data(db):
+    """Key rates, moratoria and the cap as billing's migration 0002 seeds them: transactional
+    tests flush the database, migrated rows included (as staff_groups does for groups)."""
+    import importlib
+
+    from django.apps import apps
+
+    module = importlib.import_module("billing.migrations.0002_guards_and_legal_data")
+    module.seed_legal_data(apps, None)

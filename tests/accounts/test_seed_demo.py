@@ -4,7 +4,7 @@ from django.core.management import call_command
 from accounts.demo import DEMO_PASSWORD, STAFF_LOGINS, SUBSCRIBER_LOGINS
 from accounts.models import PersonalAccount, Subscriber, User
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups", "legal_data")]
 
 
 def test_seed_demo_builds_a_valid_city_and_is_idempotent():

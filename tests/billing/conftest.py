@@ -1,6 +1,6 @@
 """Billing test helpers: tariffs and norms as plain numbers, readings through submit_reading,
 and the billing run as the worker runs it (durable transactions: tests that bill use
-`django_db(transaction=True)` and the `legal_data` fixture)."""
+`django_db(transaction=True)` and the `legal_data` fixture of tests/conftest.py)."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,18 +11,6 @@ WATER = Decimal("50.00")  # roubles per m3, population
 SEWAGE = Decimal("40.00")
 NORM_COLD = Decimal("3.500")  # m3 a month per resident
 NORM_HOT = Decimal("2.600")
-
-
-@pytest.fixture
-def legal_data(db):
-    """Key rates, moratoria and the cap as migration 0002 seeds them: transactional tests
-    flush the database, migrated rows included."""
-    import importlib
-
-    from django.apps import apps
-
-    module = importlib.import_module("billing.migrations.0002_guards_and_legal_data")
-    module.seed_legal_data(apps, None)
 
 
 @pytest.fixture

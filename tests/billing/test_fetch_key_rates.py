@@ -22,7 +22,7 @@ from billing.cbr import CbrError, parse_key_rate_xml, rate_changes
 from billing.models import KeyRate
 from billing.penalties import KeyRate as Rate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("legal_data")]
 
 RESPONSE = (Path(__file__).parent / "data" / "cbr_key_rate_response.xml").read_bytes()
 SERVICE_PATH = "/DailyInfoWebServ/DailyInfo.asmx"

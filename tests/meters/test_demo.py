@@ -9,7 +9,7 @@ from django.db.models import Count
 from accounts.models import PersonalAccount
 from meters.models import Meter, MeterReading
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups", "legal_data")]
 
 
 def test_demo_meters_cover_the_cases_and_a_year_of_readings():
