@@ -47,7 +47,7 @@ class CbrError(Exception):
 
 def service_url() -> str:
     """The DailyInfo endpoint; the CBR_DAILY_INFO_URL setting points tests elsewhere."""
-    return getattr(settings, "CBR_DAILY_INFO_URL", DEFAULT_URL)
+    return settings.CBR_DAILY_INFO_URL
 
 
 def fetch_daily_rates(

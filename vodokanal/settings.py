@@ -260,5 +260,9 @@ BILLING_FAULTY_NORM_COEFFICIENT = env.str("BILLING_FAULTY_NORM_COEFFICIENT", def
 BILLING_NO_METER_COEFFICIENT = env.str("BILLING_NO_METER_COEFFICIENT", default="1.0")
 # Penalties: which key rate a day of delay uses (penalties.md section 3).
 PENALTY_RATE_MODE = env.str("PENALTY_RATE_MODE", default="payment_day")
+# The Bank of Russia's DailyInfo web service: new key-rate decisions (fetch_key_rates).
+CBR_DAILY_INFO_URL = env.str(
+    "CBR_DAILY_INFO_URL", default="https://www.cbr.ru/DailyInfoWebServ/DailyInfo.asmx"
+)
 # Receipts rendered per Celery task, each batch also merged into one print file.
 RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=200)
