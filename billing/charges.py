@@ -251,8 +251,10 @@ _STEPS = [
         SELECT v.account_id, v.for_month, v.reading_id, s.service,
                sum(v.volume) AS volume,
                sum(v.volume) FILTER (WHERE v.basis = 'readings') AS actual,
-               -sum(v.volume) FILTER (WHERE v.basis = 'recalculation') AS reversed
+               -sum(v.volume) FILTER (WHERE o.basis <> 'readings') AS estimated,
+               -sum(v.volume) FILTER (WHERE o.basis = 'readings') AS withdrawn
         FROM billing_metervolume v
+        LEFT JOIN billing_metervolume o ON o.id = v.reverses_id
         JOIN accounts_personalaccount a ON a.id = v.account_id
         JOIN (VALUES ('water_supply'), ('sewage')) AS s(service)
           ON (s.service = 'water_supply' AND a.water_supply AND v.kind = 'cold')
@@ -267,19 +269,24 @@ _STEPS = [
            billing_kopecks(c.volume * t.price), c.volume, 'recalculation', round(t.price, 4),
            c.for_month, %(last_day)s,
            'Перерасчёт за ' || to_char(c.for_month, 'MM.YYYY') || ': '
-           || CASE WHEN c.actual IS NULL
-                   THEN 'снято начисленное без показаний '
-                        || replace(c.reversed::text, '.', ',') || ' м³, показание отменено'
-                   WHEN c.reversed IS NULL
-                   THEN 'по показаниям, переданным позже, '
-                        || replace(c.actual::text, '.', ',') || ' м³'
+           || CASE WHEN c.withdrawn IS NOT NULL
+                   THEN 'показание от ' || to_char(r.taken_on, 'DD.MM.YYYY')
+                        || ' отклонено, снято ' || replace(c.withdrawn::text, '.', ',') || ' м³'
+                   WHEN c.actual IS NULL
+                   THEN 'начисленные без показаний ' || replace(c.estimated::text, '.', ',')
+                        || ' м³ сняты: расход учтён по показанию от '
+                        || to_char(r.taken_on, 'DD.MM.YYYY')
+                   WHEN c.estimated IS NULL
+                   THEN 'по показанию от ' || to_char(r.taken_on, 'DD.MM.YYYY')
+                        || ', переданному позже, ' || replace(c.actual::text, '.', ',') || ' м³'
                    ELSE 'по показаниям ' || replace(c.actual::text, '.', ',')
-                        || ' м³ вместо ' || replace(c.reversed::text, '.', ',')
+                        || ' м³ вместо ' || replace(c.estimated::text, '.', ',')
                         || ' м³ по среднему или нормативу'
               END,
            c.reading_id, %(run)s, now()
     FROM corrections c
     JOIN accounts_personalaccount a ON a.id = c.account_id
+    LEFT JOIN meters_meterreading r ON r.id = c.reading_id
     JOIN month_tariff t ON t.service = c.service AND t.category = a.tariff_category
          AND t.month = c.for_month
     WHERE c.volume <> 0

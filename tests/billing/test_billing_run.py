@@ -215,7 +215,10 @@ def test_reading_after_an_average_reverses_it_in_the_next_month(flat):
     assert adjustment.for_month == JUL
     assert (adjustment.volume, adjustment.amount) == (Decimal("-4.000"), Decimal("-200.00"))
     assert adjustment.reading_id == reading.pk
-    assert adjustment.reason.startswith("Перерасчёт за 07.2025")
+    assert adjustment.reason == (
+        "Перерасчёт за 07.2025: начисленные без показаний 4,000 м³ сняты: "
+        "расход учтён по показанию от 20.08.2025"
+    )
     # Water over July and August: exactly the 9 m3 measured.
     water = LedgerEntry.objects.filter(account=account, service="water_supply")
     assert sum(e.amount for e in water) == Decimal("450.00")
@@ -384,3 +387,24 @@ def test_beat_starts_the_current_months_run_once(flat, monkeypatch):
     assert queued == [run.pk]
     assert services.start_scheduled_billing() is None  # already queued: skipped
     assert queued == [run.pk]
+
+
+@pytest.mark.usefixtures("rates", "staff_groups")
+def test_reading_rejected_after_billing_is_withdrawn_in_the_open_month(flat):
+    from meters.services import reject_reading
+    from tests.factories import staff_user
+
+    account, meter = flat
+    reading = read(meter, "105.000", date(2025, 3, 20)).reading
+    bill_and_close(MAR)
+
+    reject_reading(reading_id=reading.pk, reason="Ошибка ввода", by=staff_user("operator"))
+    bill(APR)
+
+    adjustment = LedgerEntry.objects.get(account=account, kind="adjustment", service="water_supply")
+    assert (adjustment.period.month, adjustment.for_month) == (APR, MAR)
+    assert (adjustment.volume, adjustment.amount) == (Decimal("-5.000"), Decimal("-250.00"))
+    assert (
+        adjustment.reason
+        == "Перерасчёт за 03.2025: показание от 20.03.2025 отклонено, снято 5,000 м³"
+    )
