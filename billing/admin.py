@@ -3,7 +3,7 @@ key rates and moratoria, receipts. Money rows are read-only here: staff add paym
 corrections through forms that call the services."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -238,7 +238,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def adjust_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("billing.add_ledgerentry"):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         form = AdjustmentForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
@@ -265,7 +265,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def reconciliation_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         form = StaffActForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
@@ -306,6 +306,8 @@ class PaymentAdmin(admin.ModelAdmin):
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = PaymentForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data

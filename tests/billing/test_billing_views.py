@@ -41,6 +41,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
+from billing import receipts as billing_receipts
 from billing import selectors
 from billing.models import LedgerEntry, Payment, Period, Receipt, Service
 from billing.services import book_adjustment, register_payment
@@ -128,9 +129,26 @@ def by_testid(page: str, name: str) -> str:
 
 
 def ledger_sum(account, kinds) -> Decimal:
-    return LedgerEntry.objects.filter(account=account, kind__in=kinds).aggregate(s=Sum("amount"))[
-        "s"
-    ]
+    entries = LedgerEntry.objects.filter(account=account, kind__in=kinds)
+    return entries.aggregate(total=Sum("amount"))["total"]
+
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+
+def money(amount: Decimal) -> str:
+    """1234.5 -> "1 234,50 ₽", minus as U+2212 (written out here, not the app's filter)."""
+    sign = "−" if amount < 0 else ""
+    whole, cents = f"{abs(amount):.2f}".split(".")
+    return f"{sign}{int(whole):,}".replace(",", " ") + f",{cents} ₽"
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
 
 
 # --- Finance page ---
@@ -225,19 +243,6 @@ def test_finance_page_history_is_the_ledger_newest_first(client, debtor):
     ] in rows
 
 
-MONTHS = (
-    "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-)  # fmt: skip
-
-
-def money(amount: Decimal) -> str:
-    """1234.5 -> "1 234,50 ₽", minus as U+2212 (written out here, not the app's filter)."""
-    sign = "−" if amount < 0 else ""
-    whole, cents = f"{abs(amount):.2f}".split(".")
-    return f"{sign}{int(whole):,}".replace(",", " ") + f",{cents} ₽"
-
-
 # --- Penalty page ---
 
 
@@ -309,7 +314,18 @@ def test_receipts_page_lists_the_billed_months_newest_first(client, debtor):
 
 
 @billing_db
-def test_receipt_pdf_is_rendered_on_demand_stored_and_served_again(client, debtor, settings):
+def test_receipt_pdf_is_rendered_on_demand_stored_and_served_again(
+    client, debtor, settings, monkeypatch
+):
+    # A pass-through counter (the real renderer runs): how many receipts were laid out.
+    rendered = []
+    real_render = billing_receipts.render_receipts
+
+    def counting_render(pairs):
+        rendered.extend(period.month for _, period in pairs)
+        return real_render(pairs)
+
+    monkeypatch.setattr(billing_receipts, "render_receipts", counting_render)
     url = reverse("billing:receipt-pdf", args=[debtor.number, 2026, 10])
     assert not Receipt.objects.exists()
 
@@ -332,10 +348,12 @@ def test_receipt_pdf_is_rendered_on_demand_stored_and_served_again(client, debto
     assert stored == body
     assert debtor.number in pdf_text(body)
 
-    second = client.get(url)
+    with time_machine.travel(datetime(2026, 11, 21, 9, tzinfo=MOSCOW), tick=False):
+        second = client.get(url)
 
     assert second.status_code == 200
     assert b"".join(second.streaming_content) == body
+    assert rendered == [OCTOBER]  # laid out once, for the first download only
     again = Receipt.objects.get()
     assert (again.pk, again.pdf.name, again.rendered_at) == (
         receipt.pk,
@@ -353,11 +371,6 @@ def test_receipt_pdf_of_a_month_without_charges_is_404(client, debtor, month):
     url = f"/cabinet/accounts/{debtor.number}/receipts/{year}-{number}.pdf"
     assert client.get(url).status_code == 404
     assert not Receipt.objects.exists()
-
-
-def pdf_text(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
 
 
 # --- Who may see the pages ---
@@ -527,6 +540,7 @@ def test_finance_page_queries_do_not_grow_with_the_ledger(
     link(user, big)
     client.force_login(user)
 
+    # Session, user, account, three engine reads, balance, page count, page rows.
     with django_assert_max_num_queries(9):
         one, _ = finance_queries(client, small)
     with django_assert_max_num_queries(9):
