@@ -1,10 +1,12 @@
 """The personal cabinet: registration, confirmation, accounts. Thin views over services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
@@ -82,7 +84,12 @@ def account_add(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, number: str) -> HttpResponse:
     account = get_object_or_404(accounts_of_user(request.user), number=number)
     request.session[SELECTED_ACCOUNT_SESSION_KEY] = account.number
-    context = {"account": account, "user_accounts": accounts_of_user(request.user)}
+    context = {
+        "account": account,
+        "user_accounts": accounts_of_user(request.user),
+        # Sections that apps to the right add to the account page (settings.ACCOUNT_PANELS).
+        "panels": [import_string(path)(account) for path in settings.ACCOUNT_PANELS],
+    }
     return render(request, "accounts/account_detail.html", context)
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -114,3 +115,9 @@ def act_response(act: ReconciliationAct) -> HttpResponse:
     name = f"akt-sverki-{act.date_from:%Y%m%d}-{act.date_to:%Y%m%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def balance_panel(account: PersonalAccount) -> str:
+    """The account page's money summary (settings.ACCOUNT_PANELS)."""
+    context = {"account": account, "balance": selectors.account_balance(account)}
+    return render_to_string("billing/_balance_panel.html", context)

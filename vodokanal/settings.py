@@ -219,6 +219,10 @@ UTILITY = {
 # Demo data added by each app after the accounts (manage.py seed_demo), in this order.
 DEMO_SEEDERS = ["meters.demo.seed_demo_meters", "billing.demo.seed_demo_billing"]
 
+# Sections of the cabinet's account page added by apps to the right of accounts: each path
+# is a function(account) -> rendered HTML.
+ACCOUNT_PANELS = ["billing.views.balance_panel"]
+
 # The account number: 9 digits of a serial and a Luhn check digit (formats.md section 6).
 ACCOUNT_NUMBER_PREFIX = "23"
 
