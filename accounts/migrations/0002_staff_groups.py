@@ -1,8 +1,9 @@
 """Staff groups with least-privilege permissions (issue 2). Later apps add their own
 permissions to these groups in their own data migrations."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from accounts import staff_groups
 
 GROUP_PERMISSIONS = {
     "operator": [
@@ -21,20 +22,7 @@ GROUP_PERMISSIONS = {
 
 
 def create_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations; create them now.
-    for app_config in apps.get_app_configs():
-        original = getattr(app_config, "models_module", None)
-        app_config.models_module = original or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = original
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(
-            content_type__app_label="accounts", codename__in=codenames
-        )
-        group.permissions.add(*permissions)
+    staff_groups.grant(apps, "accounts", GROUP_PERMISSIONS)
 
 
 def remove_groups(apps, schema_editor):

@@ -2,8 +2,9 @@
 tariffs and legal rates; lawyers see the ledger and may book penalty corrections;
 operators see the ledger, payments and receipts."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from accounts import staff_groups
 
 VIEW_MONEY = [
     "view_ledgerentry", "view_payment", "view_period", "view_receipt", "view_receiptbatch",
@@ -27,27 +28,11 @@ GROUP_PERMISSIONS = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        original = getattr(app_config, "models_module", None)
-        app_config.models_module = original or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = original
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="billing", codename__in=codenames)
-        )
+    staff_groups.grant(apps, "billing", GROUP_PERMISSIONS)
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name in GROUP_PERMISSIONS:
-        group = Group.objects.filter(name=name).first()
-        if group:
-            group.permissions.remove(*Permission.objects.filter(content_type__app_label="billing"))
+    staff_groups.revoke(apps, "billing", list(GROUP_PERMISSIONS))
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,8 @@
 """Meters permissions for the staff groups (issue 3): operators enter and replace, others view."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from accounts import staff_groups
 
 GROUP_PERMISSIONS = {
     "operator": [
@@ -15,27 +16,11 @@ GROUP_PERMISSIONS = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        original = getattr(app_config, "models_module", None)
-        app_config.models_module = original or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = original
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="meters", codename__in=codenames)
-        )
+    staff_groups.grant(apps, "meters", GROUP_PERMISSIONS)
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name in GROUP_PERMISSIONS:
-        group = Group.objects.filter(name=name).first()
-        if group:
-            group.permissions.remove(*Permission.objects.filter(content_type__app_label="meters"))
+    staff_groups.revoke(apps, "meters", list(GROUP_PERMISSIONS))
 
 
 class Migration(migrations.Migration):

@@ -19,93 +19,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.billing.test_penalties import WORKED_EXAMPLES
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("legal_data")]
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-# Copied verbatim from penalties.md §10: input, expected lines, expected total.
-WORKED_EXAMPLES = [
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2023-06-30", "debts": [{"period": "2023-01", "amount": "10000.00"}]}',
-        [
-            "  2023-01 2023-03-13..2023-05-11   60d  debt   10000.00  rate   7.5%  1/300  = 150.00",
-            "  2023-01 2023-05-12..2023-06-30   50d  debt   10000.00  rate   7.5%  1/130  = 288.46",
-        ],
-        "438.46",
-        id="E1-individual-unpaid-both-thresholds",
-    ),
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2023-06-30", "debts": [{"period": "2023-01", "amount": "10000.00"}], "payments": [{"date": "2023-03-12", "amount": "10000.00"}]}',
-        [],
-        "0.00",
-        id="E2-paid-on-day-30",
-    ),
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2023-06-30", "debts": [{"period": "2023-01", "amount": "10000.00"}], "payments": [{"date": "2023-03-13", "amount": "10000.00"}]}',
-        [
-            "  2023-01 2023-03-13..2023-03-13    1d  debt   10000.00  rate   7.5%  1/300  = 2.50",
-        ],
-        "2.50",
-        id="E3-paid-on-day-31",
-    ),
-    pytest.param(
-        '{"debtor": "legal", "as_of": "2025-08-01", "debts": [{"period": "2025-05", "amount": "250000.00"}]}',
-        [
-            "  2025-05 2025-06-11..2025-08-01   52d  debt  250000.00  rate  18.0%  1/130  = 18000.00",
-        ],
-        "18000.00",
-        id="E4-legal-from-day-1",
-    ),
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2025-03-01", "debts": [{"period": "2024-10", "amount": "1500.00"}, {"period": "2024-11", "amount": "1600.00"}], "payments": [{"date": "2025-01-20", "amount": "2000.00"}]}',
-        [
-            "  2024-10 2024-12-11..2024-12-31   21d  debt    1500.00  rate   9.5%  1/300  = 9.98",
-            "  2024-10 2025-01-01..2025-01-20   20d  debt    1500.00  rate  21.0%  1/300  = 21.00",
-            "  2024-11 2025-01-10..2025-01-20   11d  debt    1600.00  rate  21.0%  1/300  = 12.32",
-            "  2024-11 2025-01-21..2025-03-01   40d  debt    1100.00  rate  21.0%  1/300  = 30.80",
-        ],
-        "74.10",
-        id="E5-partial-payment-across-cap-end",
-    ),
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2021-03-01", "debts": [{"period": "2019-12", "amount": "3000.00"}]}',
-        [
-            "  2019-12 2020-02-10..2020-04-05   56d  debt    3000.00  rate  4.25%  1/300  = 23.80",
-            "  2019-12 2021-01-01..2021-03-01   60d  debt    3000.00  rate  4.25%  1/130  = 58.85",
-        ],
-        "82.65",
-        id="E6-2020-moratorium",
-    ),
-    pytest.param(
-        '{"debtor": "legal", "as_of": "2022-12-31", "debts": [{"period": "2022-01", "amount": "50000.00"}]}',
-        [
-            "  2022-01 2022-02-11..2022-03-31   49d  debt   50000.00  rate   7.5%  1/130  = 1413.46",
-            "  2022-01 2022-10-02..2022-12-31   91d  debt   50000.00  rate   7.5%  1/130  = 2625.00",
-        ],
-        "4038.46",
-        id="E7-2022-moratorium-and-cap",
-    ),
-    pytest.param(
-        '{"debtor": "individual", "as_of": "2024-12-31", "rate_mode": "per_day", "debts": [{"period": "2023-05", "amount": "8000.00"}]}',
-        [
-            "  2023-05 2023-07-11..2023-07-23   13d  debt    8000.00  rate   7.5%  1/300  = 26.00",
-            "  2023-05 2023-07-24..2023-08-14   22d  debt    8000.00  rate   8.5%  1/300  = 49.87",
-            "  2023-05 2023-08-15..2023-09-08   25d  debt    8000.00  rate   9.5%  1/300  = 63.33",
-            "  2023-05 2023-09-09..2024-12-31  480d  debt    8000.00  rate   9.5%  1/130  = 2806.15",
-        ],
-        "2945.35",
-        id="E8-per-day-rate-mode",
-    ),
-    pytest.param(
-        '{"debtor": "managing_org", "as_of": "2025-10-01", "debts": [{"period": "2025-03", "amount": "120000.00"}, {"period": "2025-04", "amount": "118000.00"}], "payments": [{"date": "2025-06-05", "amount": "118000.00", "period": "2025-04"}]}',
-        [
-            "  2025-03 2025-05-11..2025-07-09   60d  debt  120000.00  rate  17.0%  1/300  = 4080.00",
-            "  2025-03 2025-07-10..2025-10-01   84d  debt  120000.00  rate  17.0%  1/130  = 13181.54",
-        ],
-        "17261.54",
-        id="E9-payment-naming-a-month",
-    ),
-]
+# The worked examples of penalties.md §10, transcribed once for the engine's tests.
 
 _LINE = re.compile(
     r"\s*(?P<period>\d{4}-\d{2}) (?P<from>\S+)\.\.(?P<to>\S+)\s+(?P<days>\d+)d"
