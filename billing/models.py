@@ -225,6 +225,88 @@ class MeterVolume(models.Model):
         return f"{self.volume} м³ за {self.for_month:%m.%Y} ({self.get_basis_display()})"
 
 
+def default_registry_columns() -> dict[str, int]:
+    """The Sberbank-kind layout of formats.md section 1: field -> column (0-based)."""
+    return {
+        "date": 0, "time": 1, "branch": 2, "office": 3, "operation": 4, "account": 5,
+        "payer": 6, "address": 7, "period": 8, "amount": 9, "transferred": 10,
+        "commission": 11,
+    }  # fmt: skip
+
+
+def default_summary_columns() -> dict[str, int]:
+    """The closing line `=COUNT;TOTAL_PAID;TOTAL_TRANSFERRED;TOTAL_COMMISSION;ORDER;DATE`."""
+    return {
+        "count": 0, "amount": 1, "transferred": 2, "commission": 3, "order_number": 4,
+        "order_date": 5,
+    }  # fmt: skip
+
+
+class PaymentAgent(models.Model):
+    """A bank or the post accepting payments for the utility, with its registry format.
+
+    The layout of its files is agreed in its contract, so it is data: encoding, separator,
+    date formats, the column of each field, the summary line and where readings start.
+    """
+
+    code = models.SlugField("код", max_length=30, unique=True)
+    name = models.CharField("наименование", max_length=200)
+    encoding = models.CharField("кодировка файла", max_length=20, default="cp1251")
+    separator = models.CharField("разделитель полей", max_length=3, default=";")
+    date_format = models.CharField("формат даты", max_length=20, default="%d-%m-%Y")
+    time_format = models.CharField("формат времени", max_length=20, default="%H-%M-%S", blank=True)
+    period_format = models.CharField("формат периода", max_length=20, default="%m%Y")
+    columns = models.JSONField("колонки строки платежа", default=default_registry_columns)
+    readings_from = models.PositiveSmallIntegerField(
+        "показания с колонки", null=True, blank=True, default=12,
+        help_text="Номер первой колонки с показаниями «номер счётчика:показание» (с нуля).",
+    )  # fmt: skip
+    summary_prefix = models.CharField("начало итоговой строки", max_length=3, default="=")
+    summary_columns = models.JSONField("колонки итоговой строки", default=default_summary_columns)
+    is_active = models.BooleanField("работает", default=True)
+
+    class Meta:
+        verbose_name = "платёжный агент"
+        verbose_name_plural = "платёжные агенты"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegistryImport(models.Model):
+    """One registry file from an agent, imported in one transaction, with its report."""
+
+    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField("файл", max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)  # the same file twice is refused
+    imported_at = models.DateTimeField("загружен", default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order_number = models.CharField("платёжное поручение", max_length=50, blank=True)
+    order_date = models.DateField("дата поручения", null=True, blank=True)
+    lines = models.PositiveIntegerField("строк", default=0)
+    total = models.DecimalField("сумма по реестру", default=Decimal("0.00"), **MONEY)
+    booked = models.PositiveIntegerField("учтено", default=0)
+    booked_total = models.DecimalField("учтено на сумму", default=Decimal("0.00"), **MONEY)
+    skipped = models.PositiveIntegerField("пропущено (уже учтены)", default=0)
+    unidentified = models.PositiveIntegerField("невыясненных", default=0)
+    unidentified_total = models.DecimalField(
+        "невыясненные на сумму", default=Decimal("0.00"), **MONEY
+    )
+    readings = models.PositiveIntegerField("показаний принято", default=0)
+    report = models.JSONField("протокол по строкам", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "реестр платежей"
+        verbose_name_plural = "реестры платежей"
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.file_name}"
+
+
 class Payment(models.Model):
     """Money received for a personal account (the payment document).
 
@@ -248,6 +330,12 @@ class Payment(models.Model):
     for_month = models.DateField("за месяц", null=True, blank=True)
     # Penalties are paid only when the payer says so (penalties.md section 6).
     for_penalty = models.BooleanField("в оплату пени", default=False)
+    agent = models.ForeignKey(
+        PaymentAgent, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    registry = models.ForeignKey(
+        RegistryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -265,7 +353,10 @@ class Payment(models.Model):
                 name="payment_month_first_day",
             ),
         ]
-        indexes = [models.Index(fields=["account", "paid_on"], name="payment_account_day_idx")]
+        indexes = [
+            models.Index(fields=["account", "paid_on"], name="payment_account_day_idx"),
+            models.Index(fields=["agent", "paid_on"], name="payment_agent_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} ₽ от {self.paid_on:%d.%m.%Y}"
@@ -468,3 +559,141 @@ class Receipt(models.Model):
     @property
     def is_ready(self) -> bool:
         return bool(self.pdf)
+
+
+class UnidentifiedPayment(models.Model):
+    """A registry line whose account is unknown or closed (невыясненный платёж).
+
+    Nothing is guessed: the money waits here until staff name the right account, and the
+    resolution books an ordinary payment with the same operation number.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Не выяснен"
+        RESOLVED = "resolved", "Зачислен на счёт"
+
+    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="+")
+    registry = models.ForeignKey(
+        RegistryImport, on_delete=models.PROTECT, related_name="unidentified_payments"
+    )
+    line_number = models.PositiveIntegerField("строка")
+    external_id = models.CharField("номер операции", max_length=64)
+    paid_on = models.DateField("дата оплаты")
+    amount = models.DecimalField("сумма", **MONEY)
+    account_number = models.CharField("указанный лицевой счёт", max_length=30, blank=True)
+    payer = models.CharField("плательщик", max_length=300, blank=True)
+    address = models.CharField("адрес", max_length=300, blank=True)
+    period = models.CharField("период", max_length=10, blank=True)
+    reason = models.CharField("причина", max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "невыясненный платёж"
+        verbose_name_plural = "невыясненные платежи"
+        ordering = ["status", "-paid_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "external_id"], name="unidentified_once_per_agent"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="unidentified_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ₽ от {self.paid_on:%d.%m.%Y} (л/с «{self.account_number}»)"
+
+
+class AccrualRegistry(models.Model):
+    """The file of amounts due sent to an agent after the billing run (реестр начислений)."""
+
+    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="accruals")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="accruals")
+    file = models.FileField("файл", upload_to="accruals/")
+    lines = models.PositiveIntegerField("строк", default=0)
+    total = models.DecimalField("сумма к оплате", default=Decimal("0.00"), **MONEY)
+    created_at = models.DateTimeField("сформирован", default=timezone.now)
+
+    class Meta:
+        verbose_name = "реестр начислений"
+        verbose_name_plural = "реестры начислений"
+        ordering = ["-period__month", "agent__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "period"], name="accrual_once_per_agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: начисления за {self.period}"
+
+
+class OnlinePayment(models.Model):
+    """A payment started in the cabinet through an acquirer (YooKassa, or the demo bank).
+
+    Booked once, when the gateway itself confirms it (not when a notification says so).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Ожидает оплаты"
+        SUCCEEDED = "succeeded", "Оплачен"
+        CANCELED = "canceled", "Отменён"
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="online_payments"
+    )
+    amount = models.DecimalField("сумма", **MONEY)
+    for_month = models.DateField("за месяц", null=True, blank=True)
+    gateway = models.CharField("платёжный шлюз", max_length=20)
+    idempotence_key = models.UUIDField(unique=True)
+    gateway_payment_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    confirmation_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "онлайн-оплата"
+        verbose_name_plural = "онлайн-оплаты"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="online_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ₽, л/с {self.account.number} ({self.get_status_display().lower()})"
+
+
+class PaymentChannel(models.Model):
+    """A way to pay or to pass readings, as the public page and the cabinet list it."""
+
+    name = models.CharField("название", max_length=150)
+    pays = models.BooleanField("оплата", default=True)
+    takes_readings = models.BooleanField("приём показаний", default=False)
+    summary = models.CharField("кратко", max_length=300)
+    instructions = models.TextField("как пользоваться")
+    commission = models.CharField("комиссия", max_length=150, blank=True)
+    url = models.URLField("ссылка", blank=True)
+    phone = models.CharField("телефон", max_length=40, blank=True)
+    agent = models.ForeignKey(
+        PaymentAgent, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels"
+    )
+    order = models.PositiveSmallIntegerField("порядок", default=100)
+    is_active = models.BooleanField("показывать", default=True)
+
+    class Meta:
+        verbose_name = "способ оплаты и передачи показаний"
+        verbose_name_plural = "способы оплаты и передачи показаний"
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name

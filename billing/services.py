@@ -286,6 +286,8 @@ class NewPayment:
     external_id: str
     for_month: date | None = None
     for_penalty: bool = False
+    agent_id: int | None = None
+    registry_id: int | None = None
 
 
 def register_payment(*, user: User | None = None, **fields: object) -> Payment:
@@ -332,6 +334,8 @@ def register_payments(payments: Sequence[NewPayment], *, user: User | None = Non
                 external_id=row.external_id,
                 for_month=row.for_month,
                 for_penalty=row.for_penalty,
+                agent_id=row.agent_id,
+                registry_id=row.registry_id,
                 created_by=user,
             )
             known[(row.source, row.external_id)] = payment

@@ -60,3 +60,13 @@ def legal_data(db):
 
     module = importlib.import_module("billing.migrations.0002_guards_and_legal_data")
     module.seed_legal_data(apps, None)
+
+
+@pytest.fixture
+def payment_agents(db):
+    """The payment agents and channels as billing's migration 0005 seeds them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0005_agents_and_channels").seed(apps, None)
