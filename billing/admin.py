@@ -21,6 +21,7 @@ from billing.models import (
     Moratorium,
     Norm,
     Payment,
+    PaymentChannel,
     Period,
     RateCap,
     Receipt,
@@ -390,3 +391,11 @@ class ReceiptAdmin(admin.ModelAdmin):
         if not receipt.pdf:
             return "в очереди"
         return format_html('<a href="{}">скачать</a>', receipt.pdf.url)
+
+
+@admin.register(PaymentChannel)
+class PaymentChannelAdmin(admin.ModelAdmin):
+    list_display = ("name", "pays", "takes_readings", "agent", "order", "is_active")
+    list_editable = ("order", "is_active")
+    list_filter = ("pays", "takes_readings", "is_active")
+    list_select_related = ("agent",)

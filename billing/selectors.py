@@ -23,6 +23,7 @@ from billing.models import (
     LedgerEntry,
     Moratorium,
     Payment,
+    PaymentChannel,
     Period,
     RateCap,
     Receipt,
@@ -307,3 +308,8 @@ def billed_periods(account: PersonalAccount) -> QuerySet[Period]:
         .distinct()
         .order_by("-month")
     )
+
+
+def payment_channels() -> QuerySet[PaymentChannel]:
+    """The ways to pay and to pass readings shown to everyone, in the staff's order."""
+    return PaymentChannel.objects.filter(is_active=True).order_by("order", "name")

@@ -5,6 +5,7 @@ from billing import views
 app_name = "billing"
 
 urlpatterns = [
+    path("pay/", views.channels, name="channels"),
     path("cabinet/accounts/<str:number>/finance/", views.finance, name="finance"),
     path("cabinet/accounts/<str:number>/penalty/", views.penalty, name="penalty"),
     path("cabinet/accounts/<str:number>/receipts/", views.receipts, name="receipts"),

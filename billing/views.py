@@ -15,6 +15,7 @@ from accounts.models import PersonalAccount
 from accounts.selectors import accounts_of_user
 from billing import selectors, services
 from billing.forms import ActPeriodForm
+from billing.receipts import payee
 from billing.reconciliation import (
     ReconciliationAct,
     reconciliation_act,
@@ -24,6 +25,13 @@ from billing.reconciliation import (
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:
     return get_object_or_404(accounts_of_user(request.user), number=number)
+
+
+@require_GET
+def channels(request: HttpRequest) -> HttpResponse:
+    """The public list of ways to pay and to pass readings, with the payment details."""
+    context = {"channels": selectors.payment_channels(), "payee": payee()}
+    return render(request, "billing/channels.html", context)
 
 
 @login_required
@@ -37,6 +45,7 @@ def finance(request: HttpRequest, number: str) -> HttpResponse:
         "balance": selectors.account_balance(account),
         "debts": [month for month in months if month.unpaid],
         "history": Paginator(selectors.ledger_of(account), 25).get_page(request.GET.get("page")),
+        "channels": selectors.payment_channels(),
         "today": today,
     }
     return render(request, "billing/finance.html", context)
