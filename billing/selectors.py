@@ -7,7 +7,7 @@ Everything here is derived from the ledger; nothing stores a balance. The penalt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,13 +22,16 @@ from billing.models import (
     KeyRate,
     LedgerEntry,
     Moratorium,
+    Norm,
     Payment,
     PaymentChannel,
     Period,
     RateCap,
     Receipt,
+    Service,
+    Tariff,
 )
-from billing.money import ZERO
+from billing.money import ZERO, charge_amount
 
 CATEGORY_OF_KIND = {
     Subscriber.Kind.INDIVIDUAL: penalties.DebtorCategory.INDIVIDUAL,
@@ -251,20 +254,12 @@ def open_periods() -> QuerySet[Period]:
 def principal_debtor_ids(*, as_of: date) -> list[int]:
     """Accounts whose penalty must be (re)calculated on `as_of`: those owing principal,
     and those with penalties booked by earlier runs (so that paid-off ones are settled)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT account_id FROM billing_ledgerentry
-            WHERE booked_on <= %s AND kind IN ('charge', 'adjustment', 'payment')
-            GROUP BY account_id HAVING sum(amount) > 0
-            UNION
-            SELECT DISTINCT account_id FROM billing_ledgerentry
-            WHERE kind = 'penalty' AND run_id IS NOT NULL
-            ORDER BY 1
-            """,
-            [as_of],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    with_penalties = (
+        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PENALTY, run__isnull=False)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return sorted(set(accounts_owing(on=as_of)) | set(with_penalties))
 
 
 def booked_penalties(account_ids: list[int], *, before_month: date) -> dict[int, Decimal]:
@@ -313,3 +308,83 @@ def billed_periods(account: PersonalAccount) -> QuerySet[Period]:
 def payment_channels() -> QuerySet[PaymentChannel]:
     """The ways to pay and to pass readings shown to everyone, in the staff's order."""
     return PaymentChannel.objects.filter(is_active=True).order_by("order", "name")
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An account's principal that is past its due date on a day (penalties.md §1, §6)."""
+
+    debt: Decimal  # unpaid principal of the months whose due date has passed
+    since: date  # the first day of delay of the oldest such month
+    months: int  # how many months it spans
+    by_month: tuple[tuple[date, Decimal], ...]  # (month, unpaid), oldest first
+
+
+def overdue_by_account(account_ids: Iterable[int], *, on: date) -> dict[int, Overdue]:
+    """Overdue principal of many accounts at once, with payments allocated as the law says;
+    accounts with nothing overdue are left out."""
+    result = {}
+    for account_id, data in engine_inputs(account_ids, as_of=on).items():
+        applied = penalties.allocate_payments(data.debts, data.payments)
+        late = [
+            (debt, debt.amount - sum((part.amount for part in applied[debt.month]), ZERO))
+            for debt in data.debts
+            if debt.due_on < on
+        ]
+        late = [(debt, unpaid) for debt, unpaid in late if unpaid > ZERO]
+        if late:
+            result[account_id] = Overdue(
+                debt=sum((unpaid for _, unpaid in late), ZERO),
+                since=late[0][0].due_on + timedelta(days=1),
+                months=len(late),
+                by_month=tuple((debt.month, unpaid) for debt, unpaid in late),
+            )
+    return result
+
+
+def accounts_owing(*, on: date) -> list[int]:
+    """Accounts whose principal balance on `on` is above zero (candidates for overdue)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT account_id FROM billing_ledgerentry
+            WHERE booked_on <= %s AND kind IN ('charge', 'adjustment', 'payment')
+            GROUP BY account_id HAVING sum(amount) > 0 ORDER BY 1
+            """,
+            [on],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def penalty_balances(account_ids: list[int]) -> dict[int, Decimal]:
+    """Penalties owed per account, from the ledger."""
+    rows = (
+        LedgerEntry.objects.filter(account_id__in=account_ids, kind__in=LedgerEntry.PENALTY_KINDS)
+        .values_list("account_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def norm_monthly_charge(account: PersonalAccount, *, on: date) -> Decimal:
+    """One month's charge at the norm for the account's residents (ПП 354 п. 114: the
+    threshold of a restriction is two of these)."""
+    norms = {
+        norm.kind: norm.volume
+        for norm in Norm.objects.filter(valid_from__lte=on).exclude(valid_to__lt=on)
+    }
+    prices = {
+        tariff.service: tariff.price
+        for tariff in Tariff.objects.filter(
+            category=account.tariff_category, valid_from__lte=on
+        ).exclude(valid_to__lt=on)
+    }
+    cold = norms.get("cold", ZERO) * account.residents
+    hot = norms.get("hot", ZERO) * account.residents if account.hot_water else ZERO
+    total = ZERO
+    if account.water_supply:
+        total += charge_amount(volume_m3=cold, tariff=prices.get(Service.WATER_SUPPLY, ZERO))
+    if account.sewage:
+        total += charge_amount(volume_m3=cold + hot, tariff=prices.get(Service.SEWAGE, ZERO))
+    return total

@@ -78,6 +78,8 @@ STAFF_GROUP_MIGRATIONS = [
     ("accounts.migrations.0002_staff_groups", "create_groups"),
     ("meters.migrations.0002_staff_permissions", "grant"),
     ("billing.migrations.0003_staff_permissions", "grant"),
+    ("billing.migrations.0005_agents_and_channels", "seed"),
+    ("debtors.migrations.0002_fee_scales_and_permissions", "seed"),
 ]
 
 

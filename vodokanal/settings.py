@@ -270,3 +270,10 @@ CBR_DAILY_INFO_URL = env.str(
 )
 # Receipts rendered per Celery task, each batch also merged into one print file.
 RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=200)
+
+# Debt collection (issue 6; penalties.md sections 8, 9).
+DEBT_CASE_MIN_DEBT = env.str("DEBT_CASE_MIN_DEBT", default="100.00")  # smaller debts open no case
+CLAIM_PAYMENT_DAYS = 10  # the claim's deadline to pay
+COURT_AFTER_CLAIM_DAYS = 30  # АПК РФ ст. 4 ч. 5
+RESTRICTION_WARNING_DAYS = 20  # ПП 354 п. 119: from delivery of the warning
+LEGAL_RESTRICTION_NOTICE_DAYS = env.int("LEGAL_RESTRICTION_NOTICE_DAYS", default=30)
