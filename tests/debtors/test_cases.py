@@ -68,7 +68,7 @@ def test_individual_through_every_stage_to_closing_by_payment(person):
         sent_on=date(2025, 3, 17),
         delivered_on=date(2025, 3, 18),
     )
-    with pytest.raises(ValidationError, match="не ранее 07.04.2025"):
+    with pytest.raises(ValidationError, match=r"не ранее 07\.04\.2025"):
         services.restrict(case_id=case.pk, method="reduce", on=date(2025, 4, 6))
     restriction = services.restrict(case_id=case.pk, method="reduce", on=date(2025, 4, 7))
     services.record_restricted(restriction_id=restriction.pk, restricted_on=date(2025, 4, 8))
@@ -130,7 +130,7 @@ def test_legal_entity_claim_then_court_after_thirty_days(company):
     services.record_delivery(
         document_id=claim.pk, method="registered_mail", sent_on=date(2025, 4, 16)
     )
-    with pytest.raises(ValidationError, match="не ранее 16.05.2025"):
+    with pytest.raises(ValidationError, match=r"не ранее 16\.05\.2025"):
         services.go_to_court(
             case_id=case.pk, court="Арбитражный суд Краснодарского края", on=date(2025, 5, 15)
         )
