@@ -385,3 +385,35 @@ class StateFeeBand(models.Model):
     def __str__(self) -> str:
         limit = f"до {self.up_to}" if self.up_to is not None else "свыше"
         return f"{self.get_scale_display()}: {limit}"
+
+
+class BulkJob(models.Model):
+    """A staff bulk action (send claims, form warnings, hand to court) run by workers, with
+    its progress for the admin."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "В очереди"
+        RUNNING = "running", "Выполняется"
+        DONE = "done", "Завершено"
+
+    action = models.CharField("действие", max_length=30)
+    case_ids = models.JSONField("дела", default=list)
+    params = models.JSONField("параметры", default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField("всего", default=0)
+    done = models.PositiveIntegerField("выполнено", default=0)
+    failed = models.PositiveIntegerField("отказано", default=0)
+    errors = models.JSONField("причины отказов", default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "массовое действие"
+        verbose_name_plural = "массовые действия"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.done + self.failed} из {self.total}"
