@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.issue_monthly_receipts",
         "schedule": crontab(hour=4, minute=0, day_of_month=RECEIPTS_DAY),
     },
+    "debt-cases": {
+        "task": "debtors.tasks.update_debt_cases",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 CACHES = {
