@@ -399,3 +399,7 @@ class PaymentChannelAdmin(admin.ModelAdmin):
     list_editable = ("order", "is_active")
     list_filter = ("pays", "takes_readings", "is_active")
     list_select_related = ("agent",)
+
+
+# Admin modules of the payment parts live beside their code.
+from billing import online_admin  # noqa: E402, F401

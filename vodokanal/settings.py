@@ -167,6 +167,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task modules besides the apps' tasks.py (autodiscovered).
+CELERY_IMPORTS = ["billing.online_tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # The monthly cycle (design): the run the day after the reading window closes, receipts the
 # day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
@@ -188,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-receipts": {
         "task": "billing.tasks.issue_monthly_receipts",
         "schedule": crontab(hour=4, minute=0, day_of_month=RECEIPTS_DAY),
+    },
+    "check-online-payments": {
+        "task": "billing.online_tasks.check_pending_online_payments",
+        "schedule": crontab(minute="*/10"),
     },
     "debt-cases": {
         "task": "debtors.tasks.update_debt_cases",
@@ -281,3 +287,15 @@ CLAIM_PAYMENT_DAYS = 10  # the claim's deadline to pay
 COURT_AFTER_CLAIM_DAYS = 30  # АПК РФ ст. 4 ч. 5
 RESTRICTION_WARNING_DAYS = 20  # ПП 354 п. 119: from delivery of the warning
 LEGAL_RESTRICTION_NOTICE_DAYS = env.int("LEGAL_RESTRICTION_NOTICE_DAYS", default=30)
+
+# Online payment (issue 5): YooKassa in production; the demo bank only in development or
+# when explicitly allowed.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="demo" if DEBUG else "yookassa")
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
+YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=10.0)
+DEMO_GATEWAY_ENABLED = env.bool("DEMO_GATEWAY_ENABLED", default=DEBUG)
+# YooKassa's notification addresses (check against their current documentation).
+ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS = env.list("ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS", default=[])
+ONLINE_PAYMENT_MAX_AMOUNT = env.str("ONLINE_PAYMENT_MAX_AMOUNT", default="600000.00")

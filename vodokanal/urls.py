@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("meters.urls")),
     path("", include("billing.urls")),
+    path("", include("billing.online_urls")),
     path("staff/", admin.site.urls),
 ]
 
