@@ -402,4 +402,4 @@ class PaymentChannelAdmin(admin.ModelAdmin):
 
 
 # Admin modules of the payment parts live beside their code.
-from billing import online_admin  # noqa: E402, F401
+from billing import online_admin, registry_admin  # noqa: E402, F401
