@@ -60,6 +60,8 @@ def legal_data(db):
 
     module = importlib.import_module("billing.migrations.0002_guards_and_legal_data")
     module.seed_legal_data(apps, None)
+    # The state-fee scales (and debtors' group permissions) from debtors' 0002.
+    importlib.import_module("debtors.migrations.0002_fee_scales_and_permissions").seed(apps, None)
 
 
 @pytest.fixture

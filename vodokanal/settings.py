@@ -168,11 +168,12 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules besides the apps' tasks.py (autodiscovered).
-CELERY_IMPORTS = ["billing.online_tasks"]
+CELERY_IMPORTS = ["billing.online_tasks", "debtors.lists_tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # The monthly cycle (design): the run the day after the reading window closes, receipts the
 # day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
 BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=26)
+LISTS_PUBLISH_DAY = env.int("LISTS_PUBLISH_DAY", default=15)  # the public lists' snapshot
 RECEIPTS_DAY = env.int("RECEIPTS_DAY", default=27)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -198,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
     "debt-cases": {
         "task": "debtors.tasks.update_debt_cases",
         "schedule": crontab(hour=5, minute=0),
+    },
+    "publish-lists": {
+        "task": "debtors.lists_tasks.publish_monthly_lists",
+        "schedule": crontab(hour=6, minute=0, day_of_month=LISTS_PUBLISH_DAY),
     },
 }
 
@@ -287,6 +292,9 @@ CLAIM_PAYMENT_DAYS = 10  # the claim's deadline to pay
 COURT_AFTER_CLAIM_DAYS = 30  # АПК РФ ст. 4 ч. 5
 RESTRICTION_WARNING_DAYS = 20  # ПП 354 п. 119: from delivery of the warning
 LEGAL_RESTRICTION_NOTICE_DAYS = env.int("LEGAL_RESTRICTION_NOTICE_DAYS", default=30)
+# The published list of debtor organisations: overdue debt over the threshold for over N days.
+DEBTOR_LIST_THRESHOLD = env.str("DEBTOR_LIST_THRESHOLD", default="50000.00")
+DEBTOR_LIST_MIN_DAYS = env.int("DEBTOR_LIST_MIN_DAYS", default=60)
 
 # Online payment (issue 5): YooKassa in production; the demo bank only in development or
 # when explicitly allowed.

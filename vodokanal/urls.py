@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("meters.urls")),
     path("", include("billing.urls")),
     path("", include("billing.online_urls")),
+    path("", include("debtors.public_urls")),
     path("staff/", admin.site.urls),
 ]
 
