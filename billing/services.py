@@ -21,11 +21,13 @@ from django.utils import timezone
 from accounts.models import PersonalAccount, User
 from billing import charges, selectors, tasks
 from billing import receipts as billing_receipts
+from billing.accruals import build_accrual_registry
 from billing.models import (
     BillingRun,
     LedgerEntry,
     MeterVolume,
     Payment,
+    PaymentAgent,
     Period,
     Receipt,
     ReceiptBatch,
@@ -93,13 +95,17 @@ def start_scheduled_billing() -> BillingRun | None:
 
 
 def issue_scheduled_receipts() -> int:
-    """The beat's receipts for the current month, once its run is done."""
+    """The beat's receipts and the agents' accrual registries for the current month, once
+    its run is done (the banks' apps then show the new amounts due)."""
     period = ensure_period(timezone.localdate())
     try:
-        return issue_receipts(period_id=period.pk)
+        count = issue_receipts(period_id=period.pk)
     except ValidationError as error:
         logger.warning("scheduled receipts for period %s skipped: %s", period.pk, error.code)
         return 0
+    for agent in PaymentAgent.objects.filter(is_active=True):
+        build_accrual_registry(agent=agent, period=period)
+    return count
 
 
 def run_billing(*, run_id: int) -> BillingRun:

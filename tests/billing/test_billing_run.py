@@ -408,3 +408,23 @@ def test_reading_rejected_after_billing_is_withdrawn_in_the_open_month(flat):
         adjustment.reason
         == "Перерасчёт за 03.2025: показание от 20.03.2025 отклонено, снято 5,000 м³"
     )
+
+
+@pytest.mark.usefixtures("rates", "payment_agents")
+def test_beat_issues_receipts_and_accrual_registries_after_the_run(flat, monkeypatch):
+    from django.utils import timezone
+
+    from billing import tasks
+    from billing.models import AccrualRegistry, PaymentAgent, Receipt
+
+    queued = []
+    monkeypatch.setattr(tasks.render_receipt_batch, "delay_on_commit", queued.append)
+    month = timezone.localdate().replace(day=1)
+    assert services.issue_scheduled_receipts() == 0  # no run yet: nothing
+    bill(month)
+
+    assert services.issue_scheduled_receipts() == 1
+    assert Receipt.objects.filter(period__month=month).count() == 1
+    assert len(queued) == 1
+    agents = PaymentAgent.objects.filter(is_active=True).count()
+    assert AccrualRegistry.objects.filter(period__month=month).count() == agents
