@@ -13,8 +13,18 @@ from django.utils import timezone
 
 from accounts.models import PersonalAccount, Subscriber
 from billing import selectors, services
-from billing.models import BillingRun, LedgerEntry, Norm, Payment, Period, Service, Tariff
+from billing.models import (
+    BillingRun,
+    LedgerEntry,
+    Norm,
+    Payment,
+    PaymentAgent,
+    Period,
+    Service,
+    Tariff,
+)
 from billing.money import ZERO, to_kopecks
+from billing.registries import import_registry
 from meters.models import Meter, MeterReading
 from meters.selectors import add_months, month_start
 
@@ -75,7 +85,37 @@ def seed_demo_billing() -> int:
         services.close_period(period_id=period.pk)
         _pay(rng, period, habits)
         month = add_months(month, 1)
+    _registry_of_today(rng)
     return Period.objects.count()
+
+
+def _registry_of_today(rng: random.Random) -> None:
+    """A Sberbank registry of this month's payments so far, with one line for an account that
+    does not exist: the accountant sees an import report and an unidentified payment."""
+    today = timezone.localdate()
+    agent = PaymentAgent.objects.filter(code="sberbank").first()
+    if agent is None or today.day < 3:
+        return
+    paid_on = today - timedelta(days=1)
+    accounts = list(PersonalAccount.objects.order_by("number")[:15])
+    lines = [
+        (f"{4312000000 + index}", account.number, account.subscriber.name.upper(),
+         account.address.upper(), Decimal(rng.randint(300, 2500)))
+        for index, account in enumerate(accounts)
+    ]  # fmt: skip
+    lines.append(
+        ("4312999999", "2300999990", "НЕИЗВЕСТНЫЙ ПЛАТЕЛЬЩИК", "КРАСНОДАР", Decimal("500"))
+    )
+    body = [
+        f"{paid_on:%d-%m-%Y};10-{index % 60:02d}-00;8619;8619/0123;{operation};{number};"
+        f"{name};{address};{add_months(paid_on.replace(day=1), -1):%m%Y};{amount:.2f};"
+        f"{amount:.2f};0.00"
+        for index, (operation, number, name, address, amount) in enumerate(lines)
+    ]
+    total = sum(amount for *_, amount in lines)
+    body.append(f"={len(lines)};{total:.2f};{total:.2f};0.00;901;{today:%d-%m-%Y}")
+    data = ("\r\n".join(body) + "\r\n").encode("cp1251")
+    import_registry(agent=agent, data=data, file_name=f"sber-{paid_on:%Y%m%d}.txt")
 
 
 def _mark_hot_water(rng: random.Random) -> None:

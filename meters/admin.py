@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+import meters.voice.admin  # noqa: F401 - registers the phone line's calls and statistics
 from meters import importing, services
 from meters.models import ImportBatch, Meter, MeterReading
 

@@ -178,3 +178,92 @@ class MeterReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} м³ от {self.taken_on:%d.%m.%Y}"
+
+
+class PhoneCall(models.Model):
+    """One call to the automatic phone line for readings (issue 7, ivr.md), with the dialog's
+    state kept between the platform's requests. The caller's number is for staff only: it never
+    appears on public pages or in logs."""
+
+    class Adapter(models.TextChoices):
+        WEBHOOK = "webhook", "HTTP-вебхук"
+        AGI = "agi", "Asterisk (FastAGI)"
+
+    class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", "Идёт"
+        COMPLETED = "completed", "Завершён"
+        TRANSFERRED = "transferred", "Переведён на оператора"
+        HUNG_UP = "hung_up", "Абонент положил трубку"
+        FAILED = "failed", "Сбой"
+
+    call_id = models.CharField("идентификатор звонка", max_length=100)
+    adapter = models.CharField("подключение", max_length=10, choices=Adapter.choices)
+    caller = models.CharField("номер звонящего", max_length=40, blank=True)
+    started_at = models.DateTimeField("начало", default=timezone.now)
+    ended_at = models.DateTimeField("окончание", null=True, blank=True)
+    account = models.ForeignKey(
+        "accounts.PersonalAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="phone_calls",
+        verbose_name="лицевой счёт",
+    )
+    outcome = models.CharField(
+        "итог", max_length=12, choices=Outcome.choices, default=Outcome.IN_PROGRESS
+    )
+    readings_stored = models.PositiveSmallIntegerField("сохранено показаний", default=0)
+    retries = models.PositiveSmallIntegerField("повторных вопросов", default=0)
+    state = models.JSONField("состояние диалога", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "звонок на линию показаний"
+        verbose_name_plural = "звонки на линию показаний"
+        ordering = ["-started_at"]
+        constraints = [
+            # The platform may repeat a request: one row per call of each platform.
+            models.UniqueConstraint(
+                fields=["adapter", "call_id"], name="phonecall_once_per_platform_call"
+            ),
+        ]
+        indexes = [models.Index(fields=["started_at"], name="phonecall_started_idx")]
+
+    def __str__(self) -> str:
+        return f"Звонок {self.call_id} от {timezone.localtime(self.started_at):%d.%m.%Y %H:%M}"
+
+
+class PhoneTurn(models.Model):
+    """One exchange of a phone call: what the caller said or typed, what the line understood,
+    what it said back, and the reading stored, if any. The recording is kept only when
+    settings.VOICE_KEEP_RECORDINGS allows it."""
+
+    call = models.ForeignKey(PhoneCall, on_delete=models.CASCADE, related_name="turns")
+    n = models.PositiveSmallIntegerField("№")
+    event = models.CharField("событие", max_length=10)
+    heard_text = models.TextField("услышано", blank=True)
+    heard_digits = models.CharField("нажато", max_length=40, blank=True)
+    understood = models.CharField("понято", max_length=100, blank=True)
+    problem = models.CharField("причина повтора", max_length=40, blank=True)
+    prompt = models.TextField("сказано абоненту", blank=True)
+    action = models.CharField("действие", max_length=10)
+    reading = models.ForeignKey(
+        MeterReading,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="сохранённое показание",
+    )
+    recording = models.FileField("запись", upload_to="voice/%Y/%m/", blank=True)
+    created_at = models.DateTimeField("время", default=timezone.now)
+
+    class Meta:
+        verbose_name = "шаг звонка"
+        verbose_name_plural = "шаги звонка"
+        ordering = ["call", "n"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "n"], name="phoneturn_once_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Шаг {self.n}"

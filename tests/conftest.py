@@ -60,8 +60,9 @@ def legal_data(db):
 
     module = importlib.import_module("billing.migrations.0002_guards_and_legal_data")
     module.seed_legal_data(apps, None)
-    # The state-fee scales (and debtors' group permissions) from debtors' 0002.
-    importlib.import_module("debtors.migrations.0002_fee_scales_and_permissions").seed(apps, None)
+    # The state-fee scales from debtors' 0002.
+    module = importlib.import_module("debtors.migrations.0002_fee_scales_and_permissions")
+    module.seed_fee_scales(apps, None)
 
 
 @pytest.fixture

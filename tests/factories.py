@@ -78,8 +78,9 @@ STAFF_GROUP_MIGRATIONS = [
     ("accounts.migrations.0002_staff_groups", "create_groups"),
     ("meters.migrations.0002_staff_permissions", "grant"),
     ("billing.migrations.0003_staff_permissions", "grant"),
-    ("billing.migrations.0005_agents_and_channels", "seed"),
-    ("debtors.migrations.0002_fee_scales_and_permissions", "seed"),
+    ("billing.migrations.0005_agents_and_channels", "grant"),
+    ("debtors.migrations.0002_fee_scales_and_permissions", "grant"),
+    ("meters.migrations.0004_phone_call_permissions", "grant"),
 ]
 
 

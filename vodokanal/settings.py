@@ -307,3 +307,19 @@ DEMO_GATEWAY_ENABLED = env.bool("DEMO_GATEWAY_ENABLED", default=DEBUG)
 # YooKassa's notification addresses (check against their current documentation).
 ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS = env.list("ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS", default=[])
 ONLINE_PAYMENT_MAX_AMOUNT = env.str("ONLINE_PAYMENT_MAX_AMOUNT", default="600000.00")
+
+# The automatic phone line for readings (issue 7, ivr.md).
+# Key of the webhook's HMAC-SHA256 signatures; empty: the webhook refuses every request.
+VOICE_WEBHOOK_SECRET = env.str("VOICE_WEBHOOK_SECRET", default="")
+# Keep the callers' recorded answers (personal data) on the call log; off unless set.
+VOICE_KEEP_RECORDINGS = env.bool("VOICE_KEEP_RECORDINGS", default=False)
+# A Vosk model directory to recognise recorded answers locally; empty: the platform's text.
+VOICE_VOSK_MODEL_PATH = env.str("VOICE_VOSK_MODEL_PATH", default="")
+# Where callers are transferred: the Dial() argument on Asterisk ("PJSIP/operator"), or what a
+# webhook platform gets as "transfer_to". Empty on Asterisk: the dialplan after AGI() decides.
+VOICE_OPERATOR_EXTENSION = env.str("VOICE_OPERATOR_EXTENSION", default="")
+# FastAGI: the PBX's speech synthesis application, and its speech recognition engine and
+# grammar (no engine: answers by keypad only).
+VOICE_AGI_TTS_APP = env.str("VOICE_AGI_TTS_APP", default="Festival")
+VOICE_AGI_SPEECH_ENGINE = env.str("VOICE_AGI_SPEECH_ENGINE", default="")
+VOICE_AGI_SPEECH_GRAMMAR = env.str("VOICE_AGI_SPEECH_GRAMMAR", default="")

@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("meters.urls")),
+    path("", include("meters.voice.urls")),
     path("", include("billing.urls")),
     path("", include("billing.online_urls")),
     path("", include("debtors.public_urls")),

@@ -27,9 +27,13 @@ CHANNELS = [
     ),
     (
         "Автоматическая телефонная линия", False, True, None,
-        "Показания по телефону круглосуточно: номер счёта и показания голосом или кнопками.",
-        "Позвоните, назовите номер лицевого счёта (10 цифр) и показания каждого счётчика "
-        "после подсказки. Робот повторит услышанное и попросит подтвердить.",
+        "Показания счётчиков по телефону с 15 по 25 число каждого месяца — голосом или "
+        "кнопками телефона.",
+        "Позвоните и назовите номер лицевого счёта (10 цифр, есть на квитанции) или наберите "
+        "его и нажмите «#». Робот назовёт каждый счётчик по виду воды и последним цифрам "
+        "заводского номера: продиктуйте показание в кубометрах или наберите его (дробную "
+        "часть — после «*»). Робот повторит услышанное: «да» или 1 — верно, «нет» или 2 — "
+        "повторить. Оператор — скажите «оператор» или нажмите 0.",
         "", "", "+7 (861) 200-00-01",
     ),
     (
@@ -113,14 +117,20 @@ def seed(apps, schema_editor):
                 "order": order * 10,
             },
         )
+
+
+def grant(apps, schema_editor):
     staff_groups.grant(apps, "billing", GROUP_PERMISSIONS)
 
 
-def unseed(apps, schema_editor):
-    staff_groups.revoke(apps, "billing", [])
+def revoke(apps, schema_editor):
+    pass  # billing's 0003 revokes billing permissions as a whole
 
 
 class Migration(migrations.Migration):
     dependencies = [("billing", "0004_payments")]
 
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [
+        migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(grant, revoke),
+    ]

@@ -22,7 +22,7 @@ GROUP_PERMISSIONS = {
 }  # fmt: skip
 
 
-def seed(apps, schema_editor):
+def seed_fee_scales(apps, schema_editor):
     from billing import legal_data
 
     StateFeeBand = apps.get_model("debtors", "StateFeeBand")
@@ -39,14 +39,20 @@ def seed(apps, schema_editor):
                     "max_fee": band.max_fee,
                 },
             )
+
+
+def grant(apps, schema_editor):
     staff_groups.grant(apps, "debtors", GROUP_PERMISSIONS)
 
 
-def unseed(apps, schema_editor):
+def revoke(apps, schema_editor):
     staff_groups.revoke(apps, "debtors", list(GROUP_PERMISSIONS))
 
 
 class Migration(migrations.Migration):
     dependencies = [("debtors", "0001_debt_cases"), ("billing", "0005_agents_and_channels")]
 
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [
+        migrations.RunPython(seed_fee_scales, migrations.RunPython.noop),
+        migrations.RunPython(grant, revoke),
+    ]

@@ -104,6 +104,7 @@ __all__ = [
     "parse_reading",
     "parse_yes_no",
     "reading_to_speech",
+    "vocabulary",
 ]
 
 # --- Errors ---------------------------------------------------------------------------------
@@ -632,6 +633,13 @@ def parse_yes_no(text: str) -> bool | None:
     if yes == no:
         return None
     return yes
+
+
+def vocabulary() -> frozenset[str]:
+    """Every word this module understands: number words in all their forms, decimal separators,
+    denominators, volumes and yes/no. A grammar for an offline recogniser, which is more accurate
+    when limited to the words a question can be answered with (ivr.md, "Offline recognition")."""
+    return frozenset(_WORDS) | _YES | _NO | {"не"}
 
 
 # --- Saying numbers back --------------------------------------------------------------------
