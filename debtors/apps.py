@@ -8,4 +8,4 @@ class DebtorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Admin modules that live beside their code (admin.autodiscover finds admin.py only).
-        from debtors import lists_admin  # noqa: F401
+        from debtors import bulk_tasks, lists_admin  # noqa: F401

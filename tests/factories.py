@@ -81,6 +81,7 @@ STAFF_GROUP_MIGRATIONS = [
     ("billing.migrations.0005_agents_and_channels", "grant"),
     ("debtors.migrations.0002_fee_scales_and_permissions", "grant"),
     ("meters.migrations.0004_phone_call_permissions", "grant"),
+    ("debtors.migrations.0004_bulk_permissions", "grant"),
 ]
 
 
