@@ -55,13 +55,18 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether the process runs; an exited one waiting to be reaped (a zombie) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 @dataclass
@@ -193,7 +198,7 @@ def ensure_embedded_postgres(var_dir: Path, started: Started) -> str:
 
     def stop() -> None:
         subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+            [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "120", "stop"],
             check=False,
             stdout=subprocess.DEVNULL,
             **as_user,

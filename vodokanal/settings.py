@@ -168,12 +168,13 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules besides the apps' tasks.py (autodiscovered).
-CELERY_IMPORTS = ["billing.online_tasks", "debtors.lists_tasks"]
+CELERY_IMPORTS = ["billing.online_tasks", "debtors.batch_tasks", "debtors.lists_tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # The monthly cycle (design): the run the day after the reading window closes, receipts the
 # day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
 BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=26)
 LISTS_PUBLISH_DAY = env.int("LISTS_PUBLISH_DAY", default=15)  # the public lists' snapshot
+DEBT_NOTICES_DAY = env.int("DEBT_NOTICES_DAY", default=15)  # monthly notices to debtors
 RECEIPTS_DAY = env.int("RECEIPTS_DAY", default=27)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -199,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "debt-cases": {
         "task": "debtors.tasks.update_debt_cases",
         "schedule": crontab(hour=5, minute=0),
+    },
+    "monthly-debt-notices": {
+        "task": "debtors.batch_tasks.issue_monthly_notices",
+        "schedule": crontab(hour=6, minute=0, day_of_month=DEBT_NOTICES_DAY),
     },
     "publish-lists": {
         "task": "debtors.lists_tasks.publish_monthly_lists",
@@ -232,7 +237,11 @@ UTILITY = {
 }
 
 # Demo data added by each app after the accounts (manage.py seed_demo), in this order.
-DEMO_SEEDERS = ["meters.demo.seed_demo_meters", "billing.demo.seed_demo_billing"]
+DEMO_SEEDERS = [
+    "meters.demo.seed_demo_meters",
+    "billing.demo.seed_demo_billing",
+    "debtors.demo.seed_demo_debtors",
+]
 
 # Sections of the cabinet's account page added by apps to the right of accounts: each path
 # is a function(account) -> rendered HTML.

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("billing.online_urls")),
     path("", include("debtors.public_urls")),
+    path("", include("debtors.urls")),
     path("staff/", admin.site.urls),
 ]
 
