@@ -3,6 +3,7 @@ key rates and moratoria, receipts. Money rows are read-only here: staff add paym
 corrections through forms that call the services."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -399,6 +400,7 @@ class PaymentChannelAdmin(admin.ModelAdmin):
     list_editable = ("order", "is_active")
     list_filter = ("pays", "takes_readings", "is_active")
     list_select_related = ("agent",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 # Admin modules of the payment parts live beside their code.
