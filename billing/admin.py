@@ -3,8 +3,8 @@ key rates and moratoria, receipts. Money rows are read-only here: staff add paym
 corrections through forms that call the services."""
 
 from django.contrib import admin, messages
-from django.db import models
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
