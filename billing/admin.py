@@ -5,8 +5,7 @@ corrections through forms that call the services."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,12 +28,10 @@ from billing.models import (
     ReceiptBatch,
     Tariff,
 )
-from billing.money import ZERO
 from billing.reconciliation import reconciliation_act
+from billing.selectors import balance_of
 from billing.views import act_response
 from meters.admin import form_page
-
-MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _message_errors(request: HttpRequest, error: ValidationError) -> None:
@@ -166,25 +163,6 @@ class BillingRunAdmin(admin.ModelAdmin):
         )
 
 
-class PrincipalPenaltyTotals:
-    """The balance of whatever the ledger list shows (one account when filtered by it)."""
-
-    @staticmethod
-    def of(queryset: QuerySet[LedgerEntry]) -> dict:
-        return queryset.aggregate(
-            principal=Coalesce(
-                Sum("amount", filter=Q(kind__in=LedgerEntry.PRINCIPAL_KINDS)),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
-            penalty=Coalesce(
-                Sum("amount", filter=Q(kind__in=LedgerEntry.PENALTY_KINDS)),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
-        )
-
-
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
     list_display = (
@@ -233,9 +211,8 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         if isinstance(response, TemplateResponse) and "cl" in response.context_data:
-            response.context_data["totals"] = PrincipalPenaltyTotals.of(
-                response.context_data["cl"].queryset
-            )
+            # The balance of what the list shows: one account's when filtered by it.
+            response.context_data["totals"] = balance_of(response.context_data["cl"].queryset)
         return response
 
     def adjust_view(self, request: HttpRequest) -> HttpResponse:

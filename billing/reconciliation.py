@@ -14,15 +14,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, QuerySet, Sum
 
 from accounts.models import Subscriber
 from billing.amount_words import amount_with_words
 from billing.models import LedgerEntry
 from billing.money import ZERO
 from billing.pdf import render_pdf
-from billing.selectors import Balance
+from billing.selectors import Balance, balance_of
 from billing.templatetags.money import month_ru
 
 TEMPLATE = "billing/pdf/reconciliation_act.html"
@@ -111,7 +110,7 @@ def reconciliation_act(
     in_range = entries.filter(booked_on__gte=date_from, booked_on__lte=date_to)
 
     account_numbers = tuple(subscriber.accounts.order_by("number").values_list("number", flat=True))
-    opening = _balance_before(entries, date_from)
+    opening = balance_of(entries.filter(booked_on__lt=date_from))
     rows = sorted(
         [*_charge_rows(in_range), *_other_rows(in_range)],
         key=lambda row: (row.on, KIND_ORDER[LedgerEntry.Kind(row.kind)], row.account_number),
@@ -164,24 +163,6 @@ def result_sentence(*, total: Decimal, subscriber_name: str, utility_name: str, 
             f"на {day} составляет {amount_with_words(-total)}."
         )
     return f"Задолженность отсутствует по состоянию на {day}."
-
-
-def _balance_before(entries: QuerySet[LedgerEntry], date_from: date) -> Balance:
-    """Principal and penalty of all the entries booked before `date_from`, one query."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-    totals = entries.filter(booked_on__lt=date_from).aggregate(
-        principal=Coalesce(
-            Sum("amount", filter=Q(kind__in=LedgerEntry.PRINCIPAL_KINDS)),
-            Value(ZERO),
-            output_field=money,
-        ),
-        penalty=Coalesce(
-            Sum("amount", filter=Q(kind__in=LedgerEntry.PENALTY_KINDS)),
-            Value(ZERO),
-            output_field=money,
-        ),
-    )
-    return Balance(principal=totals["principal"], penalty=totals["penalty"])
 
 
 def _charge_rows(in_range: QuerySet[LedgerEntry]) -> list[ActRow]:

@@ -84,10 +84,15 @@ class Balance:
 
 
 def account_balance(account: PersonalAccount, *, on: date | None = None) -> Balance:
-    """The balance at the end of day `on` (Moscow; today by default), from the ledger."""
+    """The balance at the end of day `on` (all entries by default), from the ledger."""
     entries = LedgerEntry.objects.filter(account=account)
     if on is not None:
         entries = entries.filter(booked_on__lte=on)
+    return balance_of(entries)
+
+
+def balance_of(entries: QuerySet[LedgerEntry]) -> Balance:
+    """Principal and penalties of any set of ledger entries, in one query."""
     money = DecimalField(max_digits=14, decimal_places=2)
     totals = entries.aggregate(
         principal=Coalesce(
