@@ -88,6 +88,22 @@ def _notices(case_ids: Iterator[int], *, period: Period, on: date, limit: int) -
     return new
 
 
+def batch_documents(*, document_ids: list[int], kind: str) -> DocumentBatch | None:
+    """Group documents not yet in a batch into one, and queue its render (print file)."""
+    with transaction.atomic():
+        free = list(
+            DebtDocument.objects.select_for_update()
+            .filter(pk__in=document_ids, batch__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if not free:
+            return None
+        batch = DocumentBatch.objects.create(kind=kind)
+        DebtDocument.objects.filter(pk__in=free).update(batch=batch)
+        batch_tasks.render_document_batch.delay_on_commit(batch.pk)
+    return batch
+
+
 def issue_scheduled_notices(*, on: date | None = None) -> int:
     """The beat job: this month's notices, dated today (Moscow)."""
     on = on or timezone.localdate()

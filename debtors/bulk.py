@@ -14,8 +14,8 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from debtors import bulk_tasks, services
-from debtors.models import BulkJob, DebtCase
+from debtors import batches, bulk_tasks, services
+from debtors.models import BulkJob, DebtCase, DebtDocument
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class Action:
     label: str  # the admin action's name and the job's title
     run: Callable[..., object]  # the service: (case_id=, on=, by=, **params) -> the new object
     params: tuple[str, ...] = ()  # keys of BulkJob.params that the service takes
+    kinds: tuple[str, ...] = ()  # the documents it issues, printed together at the end
 
 
 def _go_to_court(*, case_id: int, on: date, by: User | None, court: str) -> object:
@@ -35,9 +36,18 @@ def _go_to_court(*, case_id: int, on: date, by: User | None, court: str) -> obje
 
 
 ACTIONS: dict[str, Action] = {
-    "send_claim": Action("Направить претензии", services.send_claim),
-    "warn_restriction": Action("Сформировать предупреждения", services.warn_restriction),
-    "go_to_court": Action("Передать в суд", _go_to_court, params=("court",)),
+    "send_claim": Action(
+        "Направить претензии", services.send_claim, kinds=(DebtDocument.Kind.CLAIM,)
+    ),
+    "warn_restriction": Action(
+        "Сформировать предупреждения", services.warn_restriction, kinds=(DebtDocument.Kind.WARNING,)
+    ),
+    "go_to_court": Action(
+        "Передать в суд",
+        _go_to_court,
+        params=("court",),
+        kinds=(DebtDocument.Kind.COURT_ORDER, DebtDocument.Kind.STATEMENT_OF_CLAIM),
+    ),
 }
 
 
@@ -100,8 +110,20 @@ def run_bulk(*, job_id: int) -> BulkJob:
         if job.status != BulkJob.Status.DONE:
             job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
             job.save(update_fields=["status", "finished_at"])
+            _print_together(job)
     logger.info("bulk job %s done: %s done, %s refused", job.pk, job.done, job.failed)
     return job
+
+
+def _print_together(job: BulkJob) -> None:
+    """The documents the job issued, as one batch with one print file for the mail house."""
+    issued = DebtDocument.objects.filter(
+        case_id__in=job.case_ids,
+        kind__in=ACTIONS[job.action].kinds,
+        issued_on=date.fromisoformat(job.params["on"]),
+        batch__isnull=True,
+    ).values_list("pk", flat=True)
+    batches.batch_documents(document_ids=list(issued), kind=job.action)
 
 
 @transaction.atomic

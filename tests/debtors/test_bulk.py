@@ -74,7 +74,11 @@ def start(action, case_list, user, **params):
         )
 
 
-def test_bulk_claims_are_sent_and_refusals_kept_with_the_reason(cases, queued):
+def test_bulk_claims_are_sent_and_refusals_kept_with_the_reason(cases, queued, monkeypatch):
+    from debtors import batch_tasks
+
+    printed: list[int] = []
+    monkeypatch.setattr(batch_tasks.render_document_batch, "delay_on_commit", printed.append)
     lawyer = UserFactory()
     job = start("send_claim", cases.values(), lawyer)
     assert queued == [job.pk]
@@ -100,6 +104,13 @@ def test_bulk_claims_are_sent_and_refusals_kept_with_the_reason(cases, queued):
         )  # fmt: skip
         assert claim.case.stage == Stage.CLAIM_SENT
         assert claim.case.events.last().by == lawyer
+    # The claims go to the mail house together: one batch, one print file to render.
+    batch = claims.first().batch
+    assert batch is not None
+    assert set(batch.documents.values_list("pk", flat=True)) == set(
+        claims.values_list("pk", flat=True)
+    )
+    assert printed == [batch.pk]
     # The refused cases are untouched.
     assert not DebtDocument.objects.filter(case__in=[cases["citizen"], cases["paused"]]).exists()
     assert DebtCase.objects.get(pk=cases["citizen"].pk).stage == Stage.OVERDUE
