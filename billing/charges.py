@@ -87,23 +87,22 @@ _STEPS = [
     WHERE v.basis = 'readings' AND r.status <> 'accepted'
       AND NOT EXISTS (SELECT 1 FROM billing_metervolume x WHERE x.reverses_id = v.id)
     """,
-    # 3. Estimates of earlier runs now covered by a reading billed in this run.
+    # 3. Estimates of earlier runs now covered by a reading billed in this run: each one
+    #    by the earliest such reading of its meter. Driven by this run's readings (one
+    #    index probe each into the meter's estimates), not by every estimate ever billed.
     """
     INSERT INTO billing_metervolume
         (period_id, run_id, account_id, meter_id, kind, for_month, volume, basis, reading_id,
          reverses_id)
-    SELECT %(period)s, %(run)s, v.account_id, v.meter_id, v.kind, v.for_month, -v.volume,
-           'recalculation', covering.reading_id, v.id
-    FROM billing_metervolume v
-    JOIN LATERAL (
-        SELECT n.reading_id FROM billing_metervolume n
-        WHERE n.period_id = %(period)s AND n.basis = 'readings' AND n.meter_id = v.meter_id
-          AND n.for_month >= v.for_month AND n.volume >= 0
-        ORDER BY n.for_month LIMIT 1
-    ) covering ON true
-    WHERE v.basis IN ('average', 'norm', 'norm_increased') AND v.meter_id IS NOT NULL
+    SELECT DISTINCT ON (v.id) %(period)s, %(run)s, v.account_id, v.meter_id, v.kind,
+           v.for_month, -v.volume, 'recalculation', n.reading_id, v.id
+    FROM billing_metervolume n
+    JOIN billing_metervolume v ON v.meter_id = n.meter_id AND v.for_month <= n.for_month
+    WHERE n.period_id = %(period)s AND n.basis = 'readings' AND n.volume >= 0
+      AND v.basis IN ('average', 'norm', 'norm_increased') AND v.meter_id IS NOT NULL
       AND v.period_id <> %(period)s
       AND NOT EXISTS (SELECT 1 FROM billing_metervolume x WHERE x.reverses_id = v.id)
+    ORDER BY v.id, n.for_month
     """,
     # 4. Meters with no reading this month: the average, then the norm.
     """

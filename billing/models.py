@@ -190,11 +190,12 @@ class MeterVolume(models.Model):
     (`reverses`): those rows become adjustments, the rest the period's charges.
     """
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+")
+    # period and meter lead the composite indexes below: no index of their own.
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+", db_index=False)
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="+")
     meter = models.ForeignKey(
-        Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     kind = models.CharField(max_length=10, choices=Meter.Kind.choices)
     for_month = models.DateField()
@@ -219,6 +220,12 @@ class MeterVolume(models.Model):
         indexes = [
             models.Index(fields=["period", "account"], name="volume_period_account_idx"),
             models.Index(fields=["meter", "for_month"], name="volume_meter_month_idx"),
+            # The estimates a new reading may reverse (billing.charges, step 3).
+            models.Index(
+                fields=["meter", "for_month"],
+                condition=Q(basis__in=["average", "norm", "norm_increased"], meter__isnull=False),
+                name="volume_estimate_meter_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -320,7 +327,10 @@ class Payment(models.Model):
         CASH_DESK = "cash_desk", "Касса"
         OPERATOR = "operator", "Ввод сотрудником"
 
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="payments")
+    # account and agent lead the composite indexes below: no index of their own.
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
     amount = models.DecimalField("сумма", **MONEY)
     paid_on = models.DateField("дата оплаты")  # business date from the bank, Moscow calendar
     received_at = models.DateTimeField("получен", default=timezone.now)
@@ -331,7 +341,12 @@ class Payment(models.Model):
     # Penalties are paid only when the payer says so (penalties.md section 6).
     for_penalty = models.BooleanField("в оплату пени", default=False)
     agent = models.ForeignKey(
-        PaymentAgent, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        PaymentAgent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
     )
     registry = models.ForeignKey(
         RegistryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
@@ -375,11 +390,21 @@ class LedgerEntry(models.Model):
     PRINCIPAL_KINDS = (Kind.CHARGE, Kind.ADJUSTMENT, Kind.PAYMENT)
     PENALTY_KINDS = (Kind.PENALTY, Kind.PENALTY_PAYMENT)
 
+    # account and period lead the composite indexes below: no index of their own (every
+    # index costs each row the billing run inserts).
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="ledger", verbose_name="л/с"
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        verbose_name="л/с",
+        db_index=False,
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="entries", verbose_name="период"
+        Period,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name="период",
+        db_index=False,
     )
     kind = models.CharField("вид", max_length=20, choices=Kind.choices)
     service = models.CharField("услуга", max_length=20, choices=Service.choices, blank=True)

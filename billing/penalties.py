@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any, NamedTuple, TypeVar
 
 from billing.money import ZERO, to_kopecks, to_whole_roubles
@@ -20,6 +22,7 @@ from billing.money import ZERO, to_kopecks, to_whole_roubles
 ONE_DAY = timedelta(days=1)
 FREE_DAYS = 30  # days 1-30 of delay are free for individuals and managing organisations
 LAST_1_300_DAY = 90  # days 31-90 at 1/300 of the key rate, from day 91 at 1/130
+KOPECK_EXPONENT = -2  # Decimal("0.01").as_tuple().exponent
 DUE_DAY = 10  # due by the 10th of the following month (ЖК РФ ст. 155 ч. 1; ПП 644)
 
 Choice = TypeVar("Choice", bound=StrEnum)
@@ -113,6 +116,7 @@ class PenaltyResult:
     note: str = ""  # Russian text saying so, for the output
 
 
+@lru_cache(maxsize=4096)
 def default_due_on(month: date, *, day: int = DUE_DAY) -> date:
     """The 10th (or the contract's `day`) of the month after `month` (penalties.md §1)."""
     return _next_month(month).replace(day=day)
@@ -142,12 +146,13 @@ def calculate_penalty(
     rates = sorted((valid_from, rate) for valid_from, rate in key_rates)
     if not rates:
         raise ValueError("Таблица ключевых ставок пуста.")
-    months = [debt.month for debt in debts]
+    seen: set[date] = set()
     for debt in debts:
         if debt.month.day != 1:
             raise ValueError(f"Месяц долга должен начинаться с 1-го числа: {debt.month}.")
-        if months.count(debt.month) > 1:
+        if debt.month in seen:
             raise ValueError(f"Долг за {debt.month:%Y-%m} указан дважды.")
+        seen.add(debt.month)
         _check_money(debt.amount, f"Сумма долга за {debt.month:%Y-%m}")
     for payment in payments:
         _check_money(payment.amount, f"Сумма платежа от {payment.paid_on:%d.%m.%Y}")
@@ -155,8 +160,8 @@ def calculate_penalty(
             raise ValueError(f"Месяц платежа должен начинаться с 1-го числа: {payment.month}.")
 
     # Same kopeck scale everywhere, so that "1E+3" prints as 1000.00 in the lines.
-    ordered = sorted((replace(d, amount=to_kopecks(d.amount)) for d in debts), key=_by_month)
-    known = [replace(p, amount=to_kopecks(p.amount)) for p in payments if p.paid_on <= as_of]
+    ordered = sorted((_in_kopecks(d) for d in debts), key=_by_month)
+    known = [_in_kopecks(p) for p in payments if p.paid_on <= as_of]
     applied = allocate_payments(ordered, known)
     lines = [
         line
@@ -190,6 +195,16 @@ def _by_month(debt: Debt) -> date:
     return debt.month
 
 
+Amounted = TypeVar("Amounted", Debt, Payment)
+
+
+def _in_kopecks(item: Amounted) -> Amounted:
+    """The row with its amount at the kopeck scale (the ledger's amounts already are)."""
+    if item.amount.as_tuple().exponent == KOPECK_EXPONENT:
+        return item
+    return replace(item, amount=to_kopecks(item.amount))
+
+
 def _check_money(amount: Decimal, what: str) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= ZERO:
         raise ValueError(f"{what} должна быть положительным числом.")
@@ -209,10 +224,13 @@ def allocate_payments(
     """
     unpaid = {debt.month: debt.amount for debt in debts}
     applied: dict[date, list[Payment]] = {month: [] for month in unpaid}
+    oldest_first = sorted(unpaid)
     for payment in sorted(payments, key=lambda payment: payment.paid_on):
         left = payment.amount
         named = [payment.month] if payment.month in unpaid else []
-        for month in named + sorted(unpaid):
+        for month in named + oldest_first:
+            if left <= ZERO:  # nothing left of this payment: the rest of the months get 0
+                break
             part = min(left, unpaid[month])
             if part > ZERO:
                 applied[month].append(Payment(paid_on=payment.paid_on, amount=part, month=month))
@@ -232,26 +250,49 @@ def _debt_lines(
     caps: Sequence[RateCap],
     rate_mode: RateMode,
 ) -> list[PenaltyLine]:
-    """Walk the days of delay of one month and merge equal consecutive days into lines."""
+    """Walk the days of delay of one month and merge equal consecutive days into lines.
+
+    The days are walked a stretch at a time: a day's line key (debt, rate, fraction) and
+    whether it counts can change only on a few days (the 31st and 91st day of delay, the day
+    after a payment, a key-rate decision, the first and the day after the last of a cap or a
+    moratorium), so each stretch between two such days is one piece of a line. The lines
+    are those of a day-by-day walk; a year of delay costs a handful of steps, not 365.
+    """
     paid_in_full_on = parts[-1].paid_on if sum(p.amount for p in parts) == debt.amount else None
     # Runs to the day of full payment, which is counted (§2), or to as_of. That day is also
     # the one whose rate the whole month takes in payment_day mode (§3).
     last_day = paid_in_full_on or as_of
+    first_day = debt.due_on + ONE_DAY
+    if first_day > last_day:
+        return []
+    end = last_day + ONE_DAY
+    changes = {first_day, end}
+    if category != DebtorCategory.LEGAL:
+        changes.add(debt.due_on + timedelta(days=FREE_DAYS + 1))
+        changes.add(debt.due_on + timedelta(days=LAST_1_300_DAY + 1))
+    changes.update(part.paid_on + ONE_DAY for part in parts)
+    if rate_mode == RateMode.PER_DAY:
+        changes.update(valid_from for valid_from, _ in rates)
+    for cap in caps:
+        changes.update((cap.date_from, cap.date_to + ONE_DAY))
+    for row in moratoria:
+        changes.update((row.date_from, row.date_to + ONE_DAY))
+    stretches = sorted(day for day in changes if first_day <= day <= end)
     runs: list[tuple[date, date, tuple[Decimal, Decimal, int]]] = []  # from, to, line key
-    day = debt.due_on + ONE_DAY
-    while day <= last_day:
+    for day, after in pairwise(stretches):
+        # Every day from `day` to the day before `after` has the same key as `day`.
         denominator = _denominator(category, days_late=(day - debt.due_on).days)
-        if denominator and not _frozen(day, debt.month, moratoria):
-            unpaid = debt.amount - sum(p.amount for p in parts if p.paid_on < day)
-            rate = _rate_on(rates, day if rate_mode == RateMode.PER_DAY else last_day)
-            rate = min([rate] + [cap.rate for cap in caps if cap.date_from <= day <= cap.date_to])
-            key = (unpaid, rate, denominator)
-            if runs and runs[-1][1] + ONE_DAY == day and runs[-1][2] == key:
-                runs[-1] = (runs[-1][0], day, key)  # same line, one day longer
-            else:
-                runs.append((day, day, key))  # a new line: something changed or a gap (§5)
-        day += ONE_DAY
-    return [_line(debt.month, start, end, *key) for start, end, key in runs]
+        if not denominator or _frozen(day, debt.month, moratoria):
+            continue
+        unpaid = debt.amount - sum(p.amount for p in parts if p.paid_on < day)
+        rate = _rate_on(rates, day if rate_mode == RateMode.PER_DAY else last_day)
+        rate = min([rate] + [cap.rate for cap in caps if cap.date_from <= day <= cap.date_to])
+        key = (unpaid, rate, denominator)
+        if runs and runs[-1][1] + ONE_DAY == day and runs[-1][2] == key:
+            runs[-1] = (runs[-1][0], after - ONE_DAY, key)  # same line, longer
+        else:
+            runs.append((day, after - ONE_DAY, key))  # a new line: something changed or a gap
+    return [_line(debt.month, start, stop, *key) for start, stop, key in runs]
 
 
 def _denominator(category: DebtorCategory, *, days_late: int) -> int | None:
@@ -274,10 +315,14 @@ def _frozen(day: date, month: date, moratoria: Sequence[Moratorium]) -> bool:
 
 def _rate_on(rates: Sequence[tuple[date, Decimal]], day: date) -> Decimal:
     """The key rate in force on `day`; after the last decision, the last rate (§3)."""
-    index = bisect_right([valid_from for valid_from, _ in rates], day)
+    index = bisect_right(rates, day, key=_valid_from)
     if index == 0:
         raise ValueError(f"Нет ключевой ставки на {day:%d.%m.%Y}.")
     return rates[index - 1][1]
+
+
+def _valid_from(rate: tuple[date, Decimal]) -> date:
+    return rate[0]
 
 
 def _line(

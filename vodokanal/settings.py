@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "meters",
     "billing",
     "debtors",
+    "vodokanal",  # the project's own commands (manage.py bench)
 ]
 
 MIDDLEWARE = [
