@@ -24,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:cabinet")
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
             user = services.register_user(
@@ -63,7 +63,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_add(request: HttpRequest) -> HttpResponse:
-    form = AddAccountForm(request.POST or None)
+    form = AddAccountForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
             link = services.link_account(

@@ -215,7 +215,7 @@ class RegistryImportAdmin(admin.ModelAdmin):
         """The upload: agent and file -> import -> the report page."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -360,7 +360,7 @@ class UnidentifiedPaymentAdmin(admin.ModelAdmin):
         if not self.can_resolve(request):
             raise PermissionDenied
         item = get_object_or_404(UnidentifiedPayment.objects.select_related("agent"), pk=item_id)
-        form = ResolveForm(request.POST or None)
+        form = ResolveForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
                 payment = registries.resolve_unidentified(
@@ -419,7 +419,7 @@ class AccrualRegistryAdmin(admin.ModelAdmin):
         """«Сформировать реестр начислений» for a period and the chosen agents."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = AccrualForm(request.POST or None)
+        form = AccrualForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             period = form.cleaned_data["period"]
             for agent in form.cleaned_data["agents"]:

@@ -222,17 +222,10 @@ def _dmy(day: date | None) -> str:
     return f"{day:%d.%m.%Y}" if day else "—"
 
 
-def _payments_after(account_id: int, decided_on: date) -> QuerySet[LedgerEntry]:
-    """The account's ledger payments booked after the court's decision (issue 6, item 4)."""
-    return LedgerEntry.objects.filter(
-        account_id=account_id, kind=LedgerEntry.Kind.PAYMENT, booked_on__gt=decided_on
-    ).order_by("booked_on", "pk")
-
-
 def _payments_after_html(court_case: CourtCase) -> str:
     if court_case.decided_on is None:
         return "решения ещё нет"
-    payments = list(_payments_after(court_case.case.account_id, court_case.decided_on))
+    payments = list(selectors.payments_after_decision(court_case))
     total = -sum((entry.amount for entry in payments), ZERO)
     if not payments:
         return format_html("после {} платежей не было", _dmy(court_case.decided_on))
@@ -704,7 +697,7 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     def restrict_view(self, request: HttpRequest, case_id: int) -> HttpResponse:
         _require(request, "debtors.add_restriction")
         case = get_object_or_404(DebtCase.objects.select_related("account"), pk=case_id)
-        form = RestrictForm(request.POST or None)
+        form = RestrictForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -720,7 +713,7 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     def write_off_view(self, request: HttpRequest, case_id: int) -> HttpResponse:
         _require(request, "debtors.change_debtcase")
         case = get_object_or_404(DebtCase.objects.select_related("account"), pk=case_id)
-        form = WriteOffForm(request.POST or None)
+        form = WriteOffForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -809,7 +802,7 @@ class DebtDocumentAdmin(ReadOnlyAdmin):
         )
         initial = {"method": document.delivery, "sent_on": document.sent_on or timezone.localdate(),
                    "delivered_on": document.delivered_on}  # fmt: skip
-        form = DeliveryForm(request.POST or None, initial=initial)
+        form = DeliveryForm(request.POST if request.method == "POST" else None, initial=initial)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -888,7 +881,7 @@ class CourtCaseAdmin(ReadOnlyAdmin):
     def decision_view(self, request: HttpRequest, court_case_id: int) -> HttpResponse:
         _require(request, "debtors.change_courtcase")
         court_case = get_object_or_404(CourtCase, pk=court_case_id)
-        form = DecisionForm(request.POST or None)
+        form = DecisionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -910,7 +903,7 @@ class CourtCaseAdmin(ReadOnlyAdmin):
     def enforcement_view(self, request: HttpRequest, court_case_id: int) -> HttpResponse:
         _require(request, "debtors.change_courtcase")
         court_case = get_object_or_404(CourtCase, pk=court_case_id)
-        form = EnforcementForm(request.POST or None)
+        form = EnforcementForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -1000,7 +993,7 @@ class RestrictionAdmin(ReadOnlyAdmin):
     def restricted_view(self, request: HttpRequest, restriction_id: int) -> HttpResponse:
         _require(request, "debtors.change_restriction")
         restriction = get_object_or_404(Restriction, pk=restriction_id)
-        form = RestrictedForm(request.POST or None)
+        form = RestrictedForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
                 services.record_restricted(
@@ -1015,7 +1008,7 @@ class RestrictionAdmin(ReadOnlyAdmin):
     def restored_view(self, request: HttpRequest, restriction_id: int) -> HttpResponse:
         _require(request, "debtors.change_restriction")
         restriction = get_object_or_404(Restriction, pk=restriction_id)
-        form = RestoredForm(request.POST or None)
+        form = RestoredForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
                 services.record_restored(
@@ -1100,7 +1093,7 @@ class InstallmentAgreementAdmin(ReadOnlyAdmin):
         case = DebtCase.objects.select_related("account").filter(pk=request.GET.get("case") or 0).first()  # fmt: skip
         if case is not None:
             initial["account"] = case.account.number
-        form = AgreementForm(request.POST or None, initial=initial)
+        form = AgreementForm(request.POST if request.method == "POST" else None, initial=initial)
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
 from billing.money import ZERO
 from billing.penalties import FeeBand, PenaltyLine
-from debtors.models import DebtCase, InstallmentAgreement, StateFeeBand
+from debtors.models import CourtCase, DebtCase, InstallmentAgreement, StateFeeBand
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,12 @@ def fee_scale(scale: str) -> list[FeeBand]:
         FeeBand(band.up_to, band.base, band.percent, band.over, band.min_fee, band.max_fee)
         for band in StateFeeBand.objects.filter(scale=scale)
     ]
+
+
+def payments_after_decision(court_case: CourtCase) -> QuerySet[LedgerEntry]:
+    """The account's ledger payments booked after the court's decision (issue 6, item 4)."""
+    return LedgerEntry.objects.filter(
+        account_id=court_case.case.account_id,
+        kind=LedgerEntry.Kind.PAYMENT,
+        booked_on__gt=court_case.decided_on,
+    ).order_by("booked_on", "pk")

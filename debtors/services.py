@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Subscriber, User
+from accounts.models import User
 from billing import selectors as billing_selectors
 from billing.models import Period
 from billing.money import ZERO, to_kopecks
@@ -33,8 +33,6 @@ from debtors.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-LEGAL_KINDS = (Subscriber.Kind.LEGAL, Subscriber.Kind.MANAGING_ORG)
 
 
 # --- Opening, updating and closing cases ---
@@ -141,7 +139,7 @@ def send_claim(*, case_id: int, on: date, by: User | None = None) -> DebtDocumen
     with transaction.atomic():
         case = _open_case(case_id)
         _refuse_if_paused(case, on=on)
-        if case.account.subscriber.kind not in LEGAL_KINDS:
+        if not case.account.subscriber.is_legal_entity:
             raise ValidationError(
                 "Претензия направляется организациям; гражданину — уведомление и предупреждение.",
                 code="not_legal",
@@ -262,7 +260,7 @@ def go_to_court(*, case_id: int, court: str, on: date, by: User | None = None) -
         _refuse_if_paused(case, on=on)
         if case.stage in (Stage.IN_COURT, Stage.ENFORCEMENT):
             raise ValidationError("Дело уже в суде.", code="in_court")
-        legal = case.account.subscriber.kind in LEGAL_KINDS
+        legal = case.account.subscriber.is_legal_entity
         if legal:
             claim = (
                 case.documents.filter(kind=DebtDocument.Kind.CLAIM, sent_on__isnull=False)
@@ -455,7 +453,7 @@ def _refuse_if_paused(case: DebtCase, *, on: date) -> None:
 
 
 def _warning_days(case: DebtCase) -> int:
-    if case.account.subscriber.kind in LEGAL_KINDS:
+    if case.account.subscriber.is_legal_entity:
         return settings.LEGAL_RESTRICTION_NOTICE_DAYS
     return settings.RESTRICTION_WARNING_DAYS
 
@@ -463,7 +461,7 @@ def _warning_days(case: DebtCase) -> int:
 def _restriction_refusal(case: DebtCase, *, on: date) -> str:
     """Why service may not be restricted now ('' when it may): penalties.md section 8."""
     subscriber = case.account.subscriber
-    if subscriber.kind in LEGAL_KINDS:
+    if subscriber.is_legal_entity:
         if subscriber.socially_important:
             return "социально значимый объект ограничивается только в особом порядке"
         if case.months_overdue <= 2:

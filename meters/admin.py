@@ -124,7 +124,7 @@ class MeterAdmin(SimpleHistoryAdmin):
         if not self.has_change_permission(request):
             return HttpResponse(status=403)
         meter = get_object_or_404(Meter.objects.select_related("account"), pk=meter_id)
-        form = ReplacementForm(request.POST or None)
+        form = ReplacementForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
                 new = services.replace_meter(
@@ -190,7 +190,9 @@ class MeterReadingAdmin(SimpleHistoryAdmin):
             .values_list("serial", flat=True)
             .first()
         )
-        form = OperatorReadingForm(request.POST or None, initial={"serial": preset})
+        form = OperatorReadingForm(
+            request.POST if request.method == "POST" else None, initial={"serial": preset}
+        )
         if form.is_valid():
             try:
                 result = services.submit_reading(
@@ -279,7 +281,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
         if not self.has_add_permission(request):
             return HttpResponse(status=403)
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
