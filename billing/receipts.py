@@ -16,7 +16,7 @@ from accounts.models import PersonalAccount
 from billing.models import Basis, LedgerEntry, MeterVolume, Period, Service
 from billing.money import ZERO
 from billing.payment_qr import PaymentDetails, build_payload, qr_png
-from billing.pdf import render_document
+from billing.pdf import render_pdf
 from billing.penalties import default_due_on
 from meters.models import MeterReading
 
@@ -216,8 +216,11 @@ def _readings(account: PersonalAccount, period: Period) -> list[UsedReading]:
     return used
 
 
-def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> list:
-    """Lay out the receipts (WeasyPrint documents), one page each."""
-    return [
-        render_document(TEMPLATE, {"r": receipt_data(account, period)}) for account, period in items
-    ]
+def receipt_pdf(data: ReceiptData) -> bytes:
+    """The receipt as a one-page PDF."""
+    return render_pdf(TEMPLATE, {"r": data})
+
+
+def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> list[bytes]:
+    """The receipts as PDF files, one page each."""
+    return [receipt_pdf(receipt_data(account, period)) for account, period in items]

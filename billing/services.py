@@ -514,9 +514,8 @@ def render_receipt_batch(*, batch_id: int) -> None:
     receipts = list(
         batch.receipts.select_related("account__subscriber", "period").order_by("account__number")
     )
-    documents = billing_receipts.render_receipts([(r.account, r.period) for r in receipts])
-    files = [document.write_pdf() for document in documents]
-    print_file = merge_pdf(documents)
+    files = billing_receipts.render_receipts([(r.account, r.period) for r in receipts])
+    print_file = merge_pdf(files)
     with transaction.atomic():
         batch = ReceiptBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status == ReceiptBatch.Status.READY:  # another worker won the race
@@ -543,14 +542,14 @@ def receipt_for(*, account: PersonalAccount, period: Period) -> Receipt:
     receipt = Receipt.objects.filter(account=account, period=period).first()
     if receipt is not None and receipt.pdf:
         return receipt
-    document = billing_receipts.render_receipts([(account, period)])[0]
     data = billing_receipts.receipt_data(account, period)
+    pdf = billing_receipts.receipt_pdf(data)
     with transaction.atomic():
         receipt, _ = Receipt.objects.select_for_update().get_or_create(
             account=account, period=period, defaults={"total_due": data.to_pay}
         )
         if not receipt.pdf:
-            receipt.pdf.save(_receipt_name(receipt), ContentFile(document.write_pdf()), save=False)
+            receipt.pdf.save(_receipt_name(receipt), ContentFile(pdf), save=False)
             receipt.rendered_at = timezone.now()
             receipt.save(update_fields=["pdf", "rendered_at"])
     return receipt

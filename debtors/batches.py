@@ -129,9 +129,8 @@ def render_batch(*, batch_id: int) -> None:
     if not members:
         logger.warning("document batch %s is empty", batch_id)
         return
-    laid_out = [documents.layout(document) for document in members]
-    files = {document.pk: pdf.write_pdf() for document, pdf in zip(members, laid_out, strict=True)}
-    print_file = merge_pdf(laid_out)
+    files = {document.pk: documents.document_pdf(document) for document in members}
+    print_file = merge_pdf(list(files.values()))
     with transaction.atomic():
         batch = (
             DocumentBatch.objects.select_for_update(of=("self",))

@@ -22,13 +22,12 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from weasyprint.document import Document
 
 from accounts.models import AccountLink, PersonalAccount, Subscriber
 from billing.amount_words import amount_with_words
 from billing.money import ZERO
 from billing.payment_qr import build_payload, qr_png
-from billing.pdf import render_document as layout_html
+from billing.pdf import render_pdf
 from billing.receipts import payee
 from billing.templatetags.money import month_ru
 from debtors import batch_tasks
@@ -298,9 +297,9 @@ def template_name(document: DebtDocument) -> str:
     return f"debtors/pdf/{document.kind}.html"
 
 
-def layout(document: DebtDocument) -> Document:
-    """Lay out one document (WeasyPrint, not yet written): batches merge the pages."""
-    return layout_html(template_name(document), document_context(document))
+def document_pdf(document: DebtDocument) -> bytes:
+    """The document as PDF bytes, with the figures it was issued with."""
+    return render_pdf(template_name(document), document_context(document))
 
 
 def file_name(document: DebtDocument) -> str:
@@ -320,7 +319,7 @@ def render_document(*, document_id: int, in_batch: bool = False) -> None:
     if document.batch_id is not None and not in_batch:
         logger.info("debt document %s is rendered with batch %s", document_id, document.batch_id)
         return
-    pdf = layout(document).write_pdf()
+    pdf = document_pdf(document)
     with transaction.atomic():
         document = DebtDocument.objects.select_for_update().get(pk=document_id)
         if document.status == DebtDocument.Status.READY:  # another worker won the race

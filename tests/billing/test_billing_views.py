@@ -319,13 +319,13 @@ def test_receipt_pdf_is_rendered_on_demand_stored_and_served_again(
 ):
     # A pass-through counter (the real renderer runs): how many receipts were laid out.
     rendered = []
-    real_render = billing_receipts.render_receipts
+    real_render = billing_receipts.receipt_pdf
 
-    def counting_render(pairs):
-        rendered.extend(period.month for _, period in pairs)
-        return real_render(pairs)
+    def counting_render(data):
+        rendered.append(data.month)
+        return real_render(data)
 
-    monkeypatch.setattr(billing_receipts, "render_receipts", counting_render)
+    monkeypatch.setattr(billing_receipts, "receipt_pdf", counting_render)
     url = reverse("billing:receipt-pdf", args=[debtor.number, 2026, 10])
     assert not Receipt.objects.exists()
 
