@@ -72,20 +72,37 @@ def test_runs_and_registry_are_measured_against_their_floors(small_city):
         load=[],
         total_seconds=1.0,
     )
-    assert block.startswith(report.BEGIN)
+    assert block.startswith(report.BEGIN.format(accounts=300))
     assert "| Billing run (charges of the month) | 300 accounts |" in block
     assert "registry import, 100,000 lines" in block
 
 
-def test_report_replaces_only_its_block(tmp_path):
+def _block(accounts: int, body: str) -> str:
+    begin, end = report.BEGIN.format(accounts=accounts), report.END.format(accounts=accounts)
+    return f"{begin}\n{body}\n{end}\n"
+
+
+def test_report_replaces_only_the_block_of_its_city_size(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text(f"# Notes\n\nkept\n\n{report.BEGIN}\nold\n{report.END}\n\nalso kept\n")
-    report.write(path, f"{report.BEGIN}\nnew\n{report.END}\n")
+    path.write_text(
+        f"# Notes\n\nkept\n\n{_block(100_000, 'old small')}\n{_block(1_000_000, 'old big')}"
+        "\nalso kept\n"
+    )
+    report.write(path, _block(100_000, "new small"), accounts=100_000)
     text = path.read_text()
     assert "kept" in text
     assert "also kept" in text
-    assert "new" in text
-    assert "old" not in text
+    assert "new small" in text
+    assert "old small" not in text
+    assert "old big" in text  # another size's block stays
+
+
+def test_report_adds_a_new_city_size_after_the_other_blocks(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text(f"# Notes\n\n{_block(100_000, 'small')}\n## What the profiles showed\n")
+    report.write(path, _block(1_000_000, "big"), accounts=1_000_000)
+    text = path.read_text()
+    assert text.index("small") < text.index("big") < text.index("## What the profiles showed")
 
 
 def test_load_generator_measures_a_live_page(live_server, tmp_path):

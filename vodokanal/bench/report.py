@@ -1,8 +1,9 @@
 """The bench's report: the machine, the table of steps with their ratios to the floors, the
 targets of issue 8 met or missed, and the results block of BENCHMARKS.md.
 
-BENCHMARKS.md keeps what people wrote around the block between the two markers below;
-the bench replaces only the block (or writes a new file with it).
+BENCHMARKS.md keeps what people wrote around the blocks between the markers below, one
+block for each city size: a run replaces the block of its N (or adds it after the others,
+or writes a new file with it).
 """
 
 import os
@@ -19,8 +20,8 @@ from django.utils import timezone
 from vodokanal.bench.city import City
 from vodokanal.bench.measure import LoadResult, Step
 
-BEGIN = "<!-- bench:results -->"
-END = "<!-- /bench:results -->"
+BEGIN = "<!-- bench:results N={accounts} -->"
+END = "<!-- /bench:results N={accounts} -->"
 SCALE = 1_000_000  # the issue's accounts for the billing and penalty targets
 REGISTRY_LINES = 100_000
 
@@ -154,7 +155,7 @@ def render(
     """The results block as Markdown (also what the command prints)."""
     when = when or timezone.localtime()
     lines = [
-        BEGIN,
+        BEGIN.format(accounts=city.accounts),
         f"## Latest run: N = {city.accounts:,} accounts".replace(",", " "),
         "",
         f"Run {when:%Y-%m-%d %H:%M} (Moscow), measured month {city.month:%m.%Y}; the city was "
@@ -240,28 +241,36 @@ def render(
         ["target", "goal", "result", "", "how"],
         [[t.what, t.goal, t.value, _mark(t.met), t.how] for t in targets(city, steps, load)],
     )
-    lines.append(END)
+    lines.append(END.format(accounts=city.accounts))
     return "\n".join(lines) + "\n"
 
 
 HEADER = """# Benchmarks
 
 `make bench` (or `python manage.py bench --accounts N`) builds a city of N accounts and
-measures the monthly cycle against floors measured on the same data (issue 8). The block
-below is rewritten by every run; the notes around it are kept.
+measures the monthly cycle against floors measured on the same data (issue 8). Each city
+size has its block, rewritten by every run of that size; the notes around them are kept.
 
 """
 
 
-def write(path: Path, block: str) -> None:
-    """Replace the results block of `path`, or create the file with it."""
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            before, rest = text.split(BEGIN, 1)
-            after = rest.split(END, 1)[1]
-            path.write_text(before + block.rstrip("\n") + after, encoding="utf-8")
-            return
-        path.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+def write(path: Path, block: str, *, accounts: int) -> None:
+    """Replace the results block of this city size in `path`, add it after the last
+    block, or create the file with it."""
+    begin, end = BEGIN.format(accounts=accounts), END.format(accounts=accounts)
+    if not path.exists():
+        path.write_text(HEADER + block, encoding="utf-8")
         return
-    path.write_text(HEADER + block, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    block = block.rstrip("\n")
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        last_end = text.rfind("<!-- /bench:results")
+        if last_end == -1:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+        else:
+            cut = text.index("-->", last_end) + 3
+            text = text[:cut] + "\n\n" + block + text[cut:]
+    path.write_text(text, encoding="utf-8")

@@ -122,7 +122,7 @@ class Command(BaseCommand):
         self.stdout.write(block)
         if not options["no_write"]:
             path = Path(str(options["output"]))
-            report.write(path, block)
+            report.write(path, block, accounts=city.accounts)
             self._log(f"written to {path}")
 
     def _log(self, message: str) -> None:
