@@ -1,6 +1,7 @@
 """Reads of meters and readings: windows, last readings, history, monthly consumption."""
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -54,6 +55,42 @@ def last_accepted_reading(
     if before_period is not None:
         readings = readings.filter(period__lt=before_period)
     return readings.order_by(*LATEST_FIRST).first()
+
+
+def month_and_previous_readings(
+    months: Iterable[tuple[int, date]],
+) -> dict[int, dict[date, MeterReading]]:
+    """For each (meter id, month): the meter's accepted reading of that month, if any, and its
+    last accepted reading before the month (what `last_accepted_reading` gives), in one query
+    however many meters. Returned by meter id, then by the month of each reading.
+
+    A meter has at most one accepted reading a month (constraint
+    reading_one_accepted_per_month), so the newest two up to the month (LATEST_FIRST) are the
+    month's and the one before it, or, if the month has none, the one before and an older one
+    that the caller never needs. The partial unique index serves each lookup."""
+    pairs = sorted(set(months))
+    if not pairs:
+        return {}
+    readings = MeterReading.objects.raw(
+        """
+        SELECT r.* FROM unnest(%s::bigint[], %s::date[]) AS k(meter_id, period)
+        CROSS JOIN LATERAL (
+            SELECT * FROM meters_meterreading r
+            WHERE r.meter_id = k.meter_id AND r.status = %s AND r.period <= k.period
+            ORDER BY r.period DESC, r.taken_on DESC, r.submitted_at DESC
+            LIMIT 2
+        ) r
+        """,
+        [
+            [meter_id for meter_id, _ in pairs],
+            [month for _, month in pairs],
+            MeterReading.Status.ACCEPTED.value,
+        ],
+    )
+    found: dict[int, dict[date, MeterReading]] = {}
+    for reading in readings:
+        found.setdefault(reading.meter_id, {})[reading.period] = reading
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Writes of the meters app. Every channel (cabinet, phone line, bank registries, operators,
-controllers' files, meter replacement) stores readings through `submit_reading`, so the rules
-of issue 3 hold everywhere and are written once."""
+controllers' files, meter replacement) stores readings through `submit_readings` (one reading:
+`submit_reading`), so the rules of issue 3 hold everywhere and are written once, in
+`_checked_input` and `_decide`."""
 
+import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,11 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history, get_history_manager_for_model
 
 from accounts.models import User
 from accounts.russian import ru_date, ru_volume
 from meters.models import ImportBatch, Meter, MeterReading
-from meters.selectors import last_accepted_reading, month_start, reading_window
+from meters.selectors import month_and_previous_readings, month_start, reading_window
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,16 @@ class ReadingResult:
     created: bool  # False: the same value was already accepted this month
     superseded: MeterReading | None
     message: str  # Russian, for the subscriber
+
+
+@dataclass(frozen=True)
+class NewReading:
+    """One reading of a `submit_readings` batch."""
+
+    meter_id: int
+    value: Decimal
+    taken_on: date | None = None  # used on DATED_CHANNELS only; elsewhere it is today
+    confirmed: bool = False  # the subscriber confirmed an unusually large consumption
 
 
 def _check_window(*, channel: str, taken_on: date) -> None:
@@ -110,26 +124,11 @@ def _consumption(
     )
 
 
-@transaction.atomic
-def submit_reading(
-    *,
-    meter_id: int,
-    value: Decimal,
-    channel: str,
-    taken_on: date | None = None,
-    submitted_by: User | None = None,
-    confirmed: bool = False,
-    import_batch: ImportBatch | None = None,
-) -> ReadingResult:
-    """Accept a meter reading by the rules of issue 3 or raise ValidationError (Russian message,
-    English code): window_closed, meter_removed, meter_broken, verification_expired,
-    value_too_large, future_date, before_installation, earlier_than_previous,
-    less_than_previous, needs_confirmation.
-
-    Locks the meter row, so concurrent submissions for one meter are serialised; the unique
-    constraint (one accepted reading per meter and month) backs it. The same value twice in a
-    month is accepted once; a new value supersedes the month's earlier one (both kept)."""
-    today = timezone.localdate()
+def _checked_input(
+    *, value: Decimal, taken_on: date | None, channel: str, today: date
+) -> tuple[Decimal, date]:
+    """The rules that need no meter: the value, the date (today unless the channel reports
+    it) and the window. Returns the value to store and the date the reading was taken."""
     if not taken_on or channel not in DATED_CHANNELS:
         taken_on = today
     if not isinstance(value, Decimal) or value < 0:
@@ -138,8 +137,31 @@ def submit_reading(
     if taken_on > today:
         raise ValidationError("Дата показания не может быть в будущем.", code="future_date")
     _check_window(channel=channel, taken_on=taken_on)
+    return value, taken_on
 
-    meter = Meter.objects.select_for_update().select_related("account").get(pk=meter_id)
+
+@dataclass(frozen=True)
+class _Accepted:
+    """A new value that `_decide` accepts, with what it measures."""
+
+    consumption: Decimal
+    rolled_over: bool
+    implausible: bool  # flagged for staff (the cabinet and the phone line ask first)
+
+
+def _decide(
+    *,
+    meter: Meter,
+    value: Decimal,
+    taken_on: date,
+    channel: str,
+    confirmed: bool,
+    current: MeterReading | None,
+    baseline: MeterReading | None,
+) -> _Accepted | ReadingResult:
+    """The rules that need the meter and its readings, without the database. `current` is
+    the month's accepted reading, `baseline` the last accepted one before the month. Raises
+    ValidationError; returns a ReadingResult when the month already has this value."""
     if channel != MeterReading.Channel.METER_REPLACEMENT:
         _check_meter_state(meter=meter, taken_on=taken_on)
     if value >= meter.rollover:
@@ -158,15 +180,11 @@ def submit_reading(
             code="before_installation",
             params={"installed": ru_date(meter.installed_on)},
         )
-
-    period = month_start(taken_on)
-    current = meter.readings.filter(period=period, status=MeterReading.Status.ACCEPTED).first()
     if current is not None and current.value == value:
         return ReadingResult(
             current, False, None, f"Это показание уже принято {ru_date(current.taken_on)}."
         )
 
-    baseline = last_accepted_reading(meter, before_period=period)
     previous_value = baseline.value if baseline else meter.initial_reading
     previous_date = baseline.taken_on if baseline else meter.installed_on
     if taken_on < previous_date:
@@ -188,31 +206,209 @@ def submit_reading(
             code="needs_confirmation",
             params={"consumption": ru_volume(consumption), "days": days},
         )
+    return _Accepted(consumption, rolled_over, implausible)
 
-    if current is not None:
-        current.status = MeterReading.Status.SUPERSEDED
-        current.reason_code = "superseded"
-        current.reason = f"Заменено показанием {ru_volume(value)} от {ru_date(taken_on)}."
-        current.save(update_fields=["status", "reason_code", "reason"])
-    reading = MeterReading.objects.create(
-        meter=meter,
-        value=value,
-        taken_on=taken_on,
-        period=period,
+
+class _Batch:
+    """The accepted readings of a batch's meters as the batch changes them, kept in memory
+    while its readings are decided one after another, and the writes that store them.
+
+    A new reading is kept as its versions: as created, then as superseded if a later reading
+    of the batch replaces it in its month. It is inserted in its last version, and its
+    history says what submitting the readings one by one would have said."""
+
+    def __init__(self, accepted: dict[int, dict[date, MeterReading]]) -> None:
+        # Per meter and month: the accepted reading, with its versions if it is new.
+        self.accepted: dict[int, dict[date, tuple[MeterReading, list[MeterReading] | None]]] = {
+            meter_id: {month: (reading, None) for month, reading in months.items()}
+            for meter_id, months in accepted.items()
+        }
+        self.superseded: list[MeterReading] = []  # stored readings, as superseded
+        self.created: list[list[MeterReading]] = []  # new readings, each as its versions
+
+    def current_and_baseline(
+        self, meter_id: int, month: date
+    ) -> tuple[MeterReading | None, MeterReading | None]:
+        """The month's accepted reading and the last accepted one before the month."""
+        months = self.accepted.get(meter_id, {})
+        current = months.get(month)
+        earlier = max((other for other in months if other < month), default=None)
+        return (
+            current[0] if current else None,
+            months[earlier][0] if earlier is not None else None,
+        )
+
+    def accept(self, reading: MeterReading) -> MeterReading | None:
+        """Make the new `reading` its month's accepted one; returns the one it supersedes."""
+        months = self.accepted.setdefault(reading.meter_id, {})
+        versions = [reading]
+        self.created.append(versions)
+        replaced = months.get(reading.period)
+        months[reading.period] = (reading, versions)
+        if replaced is None:
+            return None
+        current, current_versions = replaced
+        superseded = copy.copy(current)  # what was handed out before stays as it was
+        superseded.status = MeterReading.Status.SUPERSEDED
+        superseded.reason_code = "superseded"
+        superseded.reason = (
+            f"Заменено показанием {ru_volume(reading.value)} от {ru_date(reading.taken_on)}."
+        )
+        if current_versions is None:
+            self.superseded.append(superseded)
+        else:
+            current_versions.append(superseded)
+        return superseded
+
+    def save(self) -> None:
+        """The superseded readings first (one accepted reading a month at every moment), then
+        the new ones, with history rows as `save()` would write them."""
+        if self.superseded:
+            bulk_update_with_history(
+                self.superseded, MeterReading, ["status", "reason_code", "reason"]
+            )
+        if not self.created:
+            return
+        MeterReading.objects.bulk_create([versions[-1] for versions in self.created])
+        for versions in self.created:
+            stored = versions[-1]
+            for version in versions[:-1]:
+                version.pk = stored.pk
+                version._state.adding = False
+                version._state.db = stored._state.db
+        history = get_history_manager_for_model(MeterReading)
+        # No change reason, as save() writes it (the bulk default would be "").
+        history.bulk_history_create(
+            [versions[0] for versions in self.created], default_change_reason=None
+        )
+        replaced = [versions[-1] for versions in self.created if len(versions) > 1]
+        if replaced:
+            history.bulk_history_create(replaced, update=True, default_change_reason=None)
+
+
+@transaction.atomic
+def submit_readings(
+    *,
+    readings: Sequence[NewReading],
+    channel: str,
+    submitted_by: User | None = None,
+    import_batch: ImportBatch | None = None,
+) -> list[ReadingResult | ValidationError]:
+    """Accept readings by the rules of issue 3 (see `submit_reading`), each on its own: the
+    result holds, in the order of `readings`, each one's ReadingResult or the ValidationError
+    that refused it, and a refusal does not refuse the others. Readings of one meter are
+    taken in their order, exactly as if submitted one after another.
+
+    A fixed number of queries, however many readings: the meters are locked in one query in
+    primary-key order (two batches cannot deadlock), their months' accepted readings and the
+    ones before are read in one more, then one update of the superseded readings and one
+    insert of the new ones, each with its history rows. A meter id that does not exist
+    raises Meter.DoesNotExist (a bug of the caller, not a refusal)."""
+    today = timezone.localdate()
+    outcomes: dict[int, ReadingResult | ValidationError] = {}
+    checked: list[tuple[int, NewReading, Decimal, date]] = []
+    for index, entry in enumerate(readings):
+        try:
+            value, taken_on = _checked_input(
+                value=entry.value, taken_on=entry.taken_on, channel=channel, today=today
+            )
+        except ValidationError as error:
+            outcomes[index] = error
+        else:
+            checked.append((index, entry, value, taken_on))
+    if not checked:
+        return [outcomes[index] for index in range(len(readings))]
+
+    meter_ids = {entry.meter_id for _, entry, _, _ in checked}
+    meters = {
+        meter.pk: meter
+        for meter in Meter.objects.filter(pk__in=meter_ids)
+        .order_by("pk")
+        .select_related("account")
+        .select_for_update(of=("self",))
+    }
+    if missing := meter_ids - meters.keys():
+        raise Meter.DoesNotExist(f"Meter matching query does not exist: {sorted(missing)}.")
+    batch = _Batch(
+        month_and_previous_readings(
+            (entry.meter_id, month_start(taken_on)) for _, entry, _, taken_on in checked
+        )
+    )
+    for index, entry, value, taken_on in checked:
+        meter = meters[entry.meter_id]
+        period = month_start(taken_on)
+        current, baseline = batch.current_and_baseline(meter.pk, period)
+        try:
+            decision = _decide(
+                meter=meter,
+                value=value,
+                taken_on=taken_on,
+                channel=channel,
+                confirmed=entry.confirmed,
+                current=current,
+                baseline=baseline,
+            )
+        except ValidationError as error:
+            outcomes[index] = error
+            continue
+        if isinstance(decision, ReadingResult):
+            outcomes[index] = decision
+            continue
+        reading = MeterReading(
+            meter=meter,
+            value=value,
+            taken_on=taken_on,
+            period=period,
+            channel=channel,
+            consumption=decision.consumption,
+            rolled_over=decision.rolled_over,
+            needs_review=decision.implausible,
+            reason_code="implausible" if decision.implausible else "",
+            reason="Большой расход: проверить." if decision.implausible else "",
+            submitted_by=submitted_by,
+            import_batch=import_batch,
+        )
+        superseded = batch.accept(reading)
+        message = f"Показание {ru_volume(value)} м³ по счётчику № {meter.serial} принято, расход {ru_volume(decision.consumption)} м³."
+        if superseded is not None:
+            message += " Предыдущее показание этого месяца заменено."
+        outcomes[index] = ReadingResult(reading, True, superseded, message)
+    batch.save()
+    for versions in batch.created:
+        logger.info(
+            "reading %s accepted for meter %s via %s", versions[0].pk, versions[0].meter_id, channel
+        )
+    return [outcomes[index] for index in range(len(readings))]
+
+
+def submit_reading(
+    *,
+    meter_id: int,
+    value: Decimal,
+    channel: str,
+    taken_on: date | None = None,
+    submitted_by: User | None = None,
+    confirmed: bool = False,
+    import_batch: ImportBatch | None = None,
+) -> ReadingResult:
+    """Accept a meter reading by the rules of issue 3 or raise ValidationError (Russian message,
+    English code): invalid_value, future_date, window_closed, meter_removed, meter_broken,
+    verification_expired, value_too_large, before_installation, earlier_than_previous,
+    less_than_previous, needs_confirmation.
+
+    Locks the meter row, so concurrent submissions for one meter are serialised; the unique
+    constraint (one accepted reading per meter and month) backs it. The same value twice in a
+    month is accepted once; a new value supersedes the month's earlier one (both kept).
+    A batch of one: the rules are those of `submit_readings`."""
+    (outcome,) = submit_readings(
+        readings=[NewReading(meter_id, value, taken_on, confirmed)],
         channel=channel,
-        consumption=consumption,
-        rolled_over=rolled_over,
-        needs_review=implausible,
-        reason_code="implausible" if implausible else "",
-        reason="Большой расход: проверить." if implausible else "",
         submitted_by=submitted_by,
         import_batch=import_batch,
     )
-    logger.info("reading %s accepted for meter %s via %s", reading.pk, meter.pk, channel)
-    message = f"Показание {ru_volume(value)} м³ по счётчику № {meter.serial} принято, расход {ru_volume(consumption)} м³."
-    if current is not None:
-        message += " Предыдущее показание этого месяца заменено."
-    return ReadingResult(reading, True, current, message)
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
 
 
 @transaction.atomic
@@ -292,16 +488,12 @@ def submit_account_readings(
     """Submit several meters of one account at once (the cabinet form): each meter on its own,
     so a refusal for one does not lose the others. `entries` maps meter id to (value,
     confirmed); the result maps meter id to its ReadingResult or its ValidationError."""
-    outcomes: dict[int, ReadingResult | ValidationError] = {}
-    for meter_id, (value, confirmed) in entries.items():
-        try:
-            outcomes[meter_id] = submit_reading(
-                meter_id=meter_id,
-                value=value,
-                channel=channel,
-                submitted_by=submitted_by,
-                confirmed=confirmed,
-            )
-        except ValidationError as error:
-            outcomes[meter_id] = error
-    return outcomes
+    outcomes = submit_readings(
+        readings=[
+            NewReading(meter_id, value, confirmed=confirmed)
+            for meter_id, (value, confirmed) in entries.items()
+        ],
+        channel=channel,
+        submitted_by=submitted_by,
+    )
+    return dict(zip(entries, outcomes, strict=True))

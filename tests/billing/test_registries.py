@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.services import account_number_for
 from billing import selectors
@@ -390,6 +391,68 @@ def test_a_reading_goes_to_the_installed_meter_not_to_a_removed_one_of_that_seri
 
     assert MeterReading.objects.get().meter == installed
     assert registry.readings == 1
+
+
+def test_readings_of_one_meter_on_several_lines_count_in_file_order(agent):
+    payer = account()
+    MeterFactory(account=payer, serial="A1")  # initial reading 100.000
+    data = registry_file(
+        line("1", payer.number, readings=("A1:00120.000",)),
+        line("2", payer.number, readings=("A1:00120,000",)),
+        line("3", payer.number, readings=("A1:00130.000", "A1:00090.000")),
+    )
+
+    registry = run(agent, data)
+
+    assert [entry["message"] for entry in registry.report if entry["line"] > 0][1::2][:2] == [
+        "Показание 120,000 м³ по счётчику № A1 принято, расход 20,000 м³.",
+        "Это показание уже принято 17.11.2025.",
+    ]
+    assert registry.report[5:] == [
+        {
+            "line": 3,
+            "status": "reading_accepted",
+            "date": "2025-11-17",
+            "operation": "3",
+            "account": payer.number,
+            "amount": "",
+            "message": "Показание 130,000 м³ по счётчику № A1 принято, расход 30,000 м³. "
+            "Предыдущее показание этого месяца заменено.",
+        },
+        {
+            "line": 3,
+            "status": "reading_refused",
+            "date": "2025-11-17",
+            "operation": "3",
+            "account": payer.number,
+            "amount": "",
+            "message": "Счётчик № A1: Показание 90,000 меньше предыдущего принятого 100,000. "
+            "Проверьте цифры до запятой.",
+        },
+    ]
+    assert registry.readings == 3
+    statuses = dict(MeterReading.objects.values_list("value", "status"))
+    assert statuses == {Decimal("120.000"): "superseded", Decimal("130.000"): "accepted"}
+
+
+def test_the_readings_of_a_file_take_the_same_queries_for_two_lines_as_for_twenty(agent):
+    def queries(count: int, prefix: str) -> int:
+        payers = [account() for _ in range(count)]
+        for number, payer in enumerate(payers):
+            MeterFactory(account=payer, serial=f"{prefix}{number}")
+        data = registry_file(
+            *(
+                line(f"{prefix}{number}", payer.number, readings=(f"{prefix}{number}:00120.000",))
+                for number, payer in enumerate(payers)
+            )
+        )
+        with CaptureQueriesContext(connection) as captured:
+            registry = run(agent, data, name=f"{prefix}.txt")
+        assert registry.readings == count
+        return len(captured)
+
+    queries(1, "W")  # the first import of the test opens the period
+    assert queries(2, "F") == queries(20, "M")
 
 
 def test_a_repeated_line_inside_the_file_is_booked_once(agent):
