@@ -1,8 +1,8 @@
 """Import of controllers' readings from CSV or XLSX (issue 3).
 
 The file is checked whole first: a wrong encoding, missing columns or a value that is not a
-number or a date refuses the file and writes nothing. Then, in one transaction, each row goes
-through `submit_reading` (channel "controller import") and is accepted or rejected with its
+number or a date refuses the file and writes nothing. Then, in one transaction, the rows go
+through `submit_readings` (channel "controller import"), each accepted or rejected with its
 reason; rejected rows make the downloadable report. The same file twice is refused."""
 
 import csv
@@ -18,7 +18,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.russian import ru_date
 from meters.models import ImportBatch, Meter, MeterReading
-from meters.services import submit_reading
+from meters.services import NewReading, submit_readings
 
 COLUMNS = {
     "account": ("лицевой счёт", "лицевой счет", "лс", "account"),
@@ -168,25 +168,28 @@ def import_controller_readings(
         .filter(serial__in={row.serial for row in rows})
         .exclude(state=Meter.State.REMOVED)
     }
+    found = [(row, meters.get((row.account, row.serial))) for row in rows]
+    outcomes = iter(
+        submit_readings(
+            readings=[
+                NewReading(meter_id=meter.pk, value=row.value, taken_on=row.taken_on)
+                for row, meter in found
+                if meter is not None
+            ],
+            channel=MeterReading.Channel.CONTROLLER_IMPORT,
+            submitted_by=uploaded_by,
+            import_batch=batch,
+        )
+    )
     rejected = []
-    for row in rows:
-        meter = meters.get((row.account, row.serial))
+    for row, meter in found:
         if meter is None:
             reason = "Счётчик с таким номером не найден на этом лицевом счёте."
         else:
-            try:
-                with transaction.atomic():
-                    submit_reading(
-                        meter_id=meter.pk,
-                        value=row.value,
-                        channel=MeterReading.Channel.CONTROLLER_IMPORT,
-                        taken_on=row.taken_on,
-                        submitted_by=uploaded_by,
-                        import_batch=batch,
-                    )
+            outcome = next(outcomes)
+            if not isinstance(outcome, ValidationError):
                 continue
-            except ValidationError as error:
-                reason = error.messages[0]
+            reason = outcome.messages[0]
         rejected.append(
             [
                 row.line,
