@@ -179,7 +179,7 @@ def _pay(rng: random.Random, period: Period, habits: dict[int, str]) -> None:
                 for_month=period.month if rng.random() < 0.5 else None,
             )
         )
-    services.register_payments(payments)
+    services.book_payments(payments)
 
 
 def _charges_by_account(period: Period) -> dict[int, Decimal]:

@@ -352,7 +352,12 @@ class Payment(models.Model):
         RegistryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # partial index below
     )
 
     class Meta:
@@ -371,6 +376,13 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["account", "paid_on"], name="payment_account_day_idx"),
             models.Index(fields=["agent", "paid_on"], name="payment_agent_day_idx"),
+            # Staff book few payments: the index of who booked one holds those rows only,
+            # and a registry's 100 000 payments do not write to it (BENCHMARKS.md).
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="payment_created_by_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -415,6 +427,8 @@ class LedgerEntry(models.Model):
     for_month = models.DateField("за месяц")  # the month a correction is for; else the period's
     booked_on = models.DateField("дата")  # business date: payment day, last day of the period
     reason = models.CharField("основание", max_length=300, blank=True)
+    # The references below are empty on most rows (a reading only on the adjustments it
+    # caused, a run only on charges, a user only on staff entries): partial indexes in Meta.
     reading = models.ForeignKey(
         MeterReading,
         on_delete=models.PROTECT,
@@ -422,15 +436,26 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name="показание",
+        db_index=False,
     )
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="entry"
     )
     run = models.ForeignKey(
-        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        BillingRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField("записано", default=timezone.now)
 
@@ -450,6 +475,15 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["account", "period"], name="ledger_account_period_idx"),
             models.Index(fields=["period", "kind"], name="ledger_period_kind_idx"),
+            models.Index(
+                fields=["reading"], condition=Q(reading__isnull=False), name="ledger_reading_idx"
+            ),
+            models.Index(fields=["run"], condition=Q(run__isnull=False), name="ledger_run_idx"),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="ledger_created_by_idx",
+            ),
         ]
 
     def __str__(self) -> str:

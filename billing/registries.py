@@ -38,7 +38,7 @@ from billing.models import (
     UnidentifiedPayment,
 )
 from billing.money import ZERO, to_kopecks
-from billing.services import NewPayment, register_payments
+from billing.services import NewPayment, book_payments, register_payments
 from meters.models import Meter, MeterReading
 from meters.services import NewReading, submit_readings
 
@@ -604,7 +604,7 @@ def import_registry(
 
     The same file twice is refused (unique sha256: a concurrent import of the same file waits
     on the index and is refused when the first commits). Payments are booked with one
-    `register_payments` call, which locks the accounts in primary-key order.
+    `book_payments` call, which locks the accounts in primary-key order.
     """
     digest = hashlib.sha256(data).hexdigest()
     if duplicate := _duplicate_file(digest):
@@ -674,7 +674,7 @@ def import_registry(
     if to_book:
         try:
             with transaction.atomic():
-                register_payments(
+                book_payments(
                     [_new_payment(registry, line, account) for line, account in to_book],
                     user=user,
                 )

@@ -6,8 +6,9 @@ are queued after commit.
 """
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import DecimalField, F, Max, Sum, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
@@ -40,7 +42,8 @@ from meters.selectors import add_months, month_end, month_start
 
 logger = logging.getLogger(__name__)
 
-PENALTY_CHUNK = 2000  # accounts whose penalties are booked in one transaction
+PENALTY_CHUNK = 2000  # debtors whose penalties are booked in one transaction (one task)
+PENALTY_RANGE = 10_000  # account ids searched for debtors by one query (one task)
 
 PENALTY_LAW = {
     DebtorCategory.INDIVIDUAL: "ЖК РФ ст. 155 ч. 14",
@@ -108,12 +111,17 @@ def issue_scheduled_receipts() -> int:
     return count
 
 
-def run_billing(*, run_id: int) -> BillingRun:
+def run_billing(*, run_id: int, penalties_in_tasks: bool = False) -> BillingRun:
     """Charges, then penalties, for the run's period (design: monthly cycle, steps 2-3).
 
     A rerun for an open period replaces the period's charges, automatic adjustments and
     penalties; the ledger of closed periods is never touched. A refusal (no tariff, closed
     period) marks the run failed with its Russian message.
+
+    With `penalties_in_tasks` (the worker's run, tasks.run_billing) the penalties are
+    booked by Celery tasks, one per range of accounts and one per chunk of debtors, so more
+    worker processes finish sooner; the run stays running until the last of them marks it
+    done (finish_billing_run). Without, they are booked here, one after another.
     """
     run = BillingRun.objects.select_related("period").get(pk=run_id)
     if run.status == BillingRun.Status.DONE:
@@ -121,10 +129,23 @@ def run_billing(*, run_id: int) -> BillingRun:
     BillingRun.objects.filter(pk=run_id).update(
         status=BillingRun.Status.RUNNING, started_at=timezone.now(), step="Начисления", error=""
     )
-    try:
+    with _failing_run(run_id):
         book_charges(run_id=run_id)
         BillingRun.objects.filter(pk=run_id).update(step="Пени")
+        if penalties_in_tasks:
+            start_penalty_tasks(run_id=run_id)
+            run.refresh_from_db()
+            return run
         book_penalties(run_id=run_id)
+    return _complete_run(run_id)
+
+
+@contextmanager
+def _failing_run(run_id: int, *, refusals_only: bool = False) -> Iterator[None]:
+    """Mark the run failed when the block raises, and let the error go on: a refusal with
+    its Russian message, anything else (unless `refusals_only`) with a general one."""
+    try:
+        yield
     except ValidationError as error:
         BillingRun.objects.filter(pk=run_id).update(
             status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=error.messages[0]
@@ -132,16 +153,27 @@ def run_billing(*, run_id: int) -> BillingRun:
         logger.warning("billing run %s refused: %s", run_id, error.code)
         raise
     except Exception:
-        BillingRun.objects.filter(pk=run_id).update(
-            status=BillingRun.Status.FAILED,
-            finished_at=timezone.now(),
-            error="Внутренняя ошибка расчёта; подробности в журнале.",
-        )
+        if not refusals_only:
+            fail_billing_run(run_id=run_id)
         raise
+
+
+def fail_billing_run(*, run_id: int) -> None:
+    """Mark a queued or running run failed by an internal error (the log has the details)."""
+    BillingRun.objects.filter(
+        pk=run_id, status__in=[BillingRun.Status.QUEUED, BillingRun.Status.RUNNING]
+    ).update(
+        status=BillingRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="Внутренняя ошибка расчёта; подробности в журнале.",
+    )
+
+
+def _complete_run(run_id: int) -> BillingRun:
     BillingRun.objects.filter(pk=run_id).update(
         status=BillingRun.Status.DONE, finished_at=timezone.now(), step="Готово"
     )
-    run.refresh_from_db()
+    run = BillingRun.objects.select_related("period").get(pk=run_id)
     logger.info("billing run %s done: %s accounts", run_id, run.accounts)
     return run
 
@@ -190,73 +222,148 @@ def _check_can_run(period: Period) -> None:
 
 
 def book_penalties(*, run_id: int) -> Decimal:
-    """Penalties to the last day of the period for every account that owes (penalties.md).
+    """Penalties to the last day of the period for every account that owes (penalties.md),
+    here, one step after another: the same steps as the worker's tasks
+    (start_penalty_tasks), with the same ledger and run totals as the result.
 
     The engine computes the whole penalty to date; the entry booked is what it adds to the
     penalties booked by earlier periods' runs (negative when payments or corrections
     lowered it). Chunks of accounts commit one by one; each replaces its own rows, so a
     rerun or a retry after a crash ends in the same ledger.
     """
-    run = BillingRun.objects.select_related("period").get(pk=run_id)
-    as_of = month_end(run.period.month)
-    tables = selectors.penalty_tables()
-    account_ids = selectors.principal_debtor_ids(as_of=as_of)
-    BillingRun.objects.filter(pk=run_id).update(debtors=len(account_ids), debtors_done=0)
-    total = ZERO
-    for start in range(0, len(account_ids), PENALTY_CHUNK):
-        total += _book_penalty_chunk(
-            run=run,
-            account_ids=account_ids[start : start + PENALTY_CHUNK],
-            as_of=as_of,
-            tables=tables,
-        )
-    # Accounts that had this period's penalties but no longer owe anything.
-    stale = LedgerEntry.objects.filter(
-        period=run.period, kind=LedgerEntry.Kind.PENALTY, run__isnull=False
-    ).exclude(account_id__in=account_ids)
-    with transaction.atomic():
-        stale.delete()
-        BillingRun.objects.filter(pk=run_id).update(penalties=total)
-    return total
+    debtors = [
+        account_id
+        for accounts in selectors.account_ranges(size=PENALTY_RANGE)
+        for account_id in find_penalty_debtors(run_id=run_id, accounts=accounts)
+    ]
+    for account_ids in start_penalty_chunks(run_id=run_id, account_ids=debtors):
+        book_penalty_chunk(run_id=run_id, account_ids=account_ids)
+    return settle_penalties(run_id=run_id)
+
+
+def start_penalty_tasks(*, run_id: int) -> None:
+    """Queue the penalties of a run for the workers: a task per range of accounts finds
+    its debtors (find_penalty_debtors), then a task per chunk of them books their
+    penalties (book_penalty_chunk), then finish_billing_run settles the run and marks it
+    done; a task that fails for good marks the run failed (tasks.queue_penalties)."""
+    tasks.queue_penalties(run_id, selectors.account_ranges(size=PENALTY_RANGE))
+
+
+def _is_active(run_id: int) -> bool:
+    """Whether the run still books: a failed or finished run's late tasks do nothing."""
+    return BillingRun.objects.filter(
+        pk=run_id, status__in=[BillingRun.Status.QUEUED, BillingRun.Status.RUNNING]
+    ).exists()
+
+
+def find_penalty_debtors(*, run_id: int, accounts: tuple[int, int]) -> list[int]:
+    """The accounts of an id range (inclusive) whose penalty the run must calculate."""
+    if not _is_active(run_id):
+        return []
+    month = BillingRun.objects.values_list("period__month", flat=True).get(pk=run_id)
+    return selectors.principal_debtor_ids(as_of=month_end(month), accounts=accounts)
+
+
+def start_penalty_chunks(*, run_id: int, account_ids: list[int]) -> list[list[int]]:
+    """The debtors found, in chunks of PENALTY_CHUNK, and the run's progress counters
+    set for them (BillingRun.debtors: the accounts the engine runs for)."""
+    if not _is_active(run_id):
+        return []
+    ids = sorted(set(account_ids))
+    BillingRun.objects.filter(pk=run_id).update(debtors=len(ids), debtors_done=0)
+    return [ids[start : start + PENALTY_CHUNK] for start in range(0, len(ids), PENALTY_CHUNK)]
+
+
+def book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
+    """Book the penalties of one chunk of debtors, replacing the period's earlier ones of
+    the same accounts, in one transaction: a retry books nothing twice. Chunks of one run
+    book side by side; a refusal (the period closed, a later run) marks the run failed."""
+    with _failing_run(run_id, refusals_only=True):
+        return _book_penalty_chunk(run_id=run_id, account_ids=account_ids)
 
 
 @transaction.atomic(durable=True)
-def _book_penalty_chunk(
-    *, run: BillingRun, account_ids: list[int], as_of: date, tables: selectors.PenaltyTables
-) -> Decimal:
+def _book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
     with connection.cursor() as cursor:
         # The chunk's reads of 2000 ledgers: compiling their plans (JIT) cost more than
         # running them (BENCHMARKS.md).
         cursor.execute("SET LOCAL jit = off")
-    period = Period.objects.select_for_update().get(pk=run.period_id)
+        # A shared lock: the run's other chunks book at the same time, close_period
+        # (FOR UPDATE) waits for all of them.
+        cursor.execute(
+            "SELECT 1 FROM billing_period WHERE id = "
+            "(SELECT period_id FROM billing_billingrun WHERE id = %s) FOR SHARE",
+            [run_id],
+        )
+    if not _is_active(run_id):
+        return ZERO
+    run = BillingRun.objects.select_related("period").get(pk=run_id)
+    period = run.period
     _check_can_run(period)
+    as_of = month_end(period.month)
+    tables = selectors.penalty_tables()
     LedgerEntry.objects.filter(
         period=period, kind=LedgerEntry.Kind.PENALTY, run__isnull=False, account_id__in=account_ids
     ).delete()
     inputs = selectors.engine_inputs(account_ids, as_of=as_of)
     booked = selectors.booked_penalties(account_ids, before_month=period.month)
-    entries = []
+    entries: list[tuple[int, Decimal, str]] = []  # account, amount, reason
     for account_id in account_ids:
         data = inputs[account_id]
         added = (
             selectors.calculate(data, as_of=as_of, tables=tables).total if data.debts else ZERO
         ) - booked[account_id]
         if added != ZERO:
-            entries.append(
-                LedgerEntry(
-                    account_id=account_id,
-                    period=period,
-                    kind=LedgerEntry.Kind.PENALTY,
-                    amount=added,
-                    for_month=period.month,
-                    booked_on=as_of,
-                    reason=f"Пени по {as_of:%d.%m.%Y} ({PENALTY_LAW[data.category]})",
-                    run=run,
-                )
-            )
-    LedgerEntry.objects.bulk_create(entries)
-    BillingRun.objects.filter(pk=run.pk).update(debtors_done=F("debtors_done") + len(account_ids))
-    return sum((entry.amount for entry in entries), ZERO)
+            reason = f"Пени по {as_of:%d.%m.%Y} ({PENALTY_LAW[data.category]})"
+            entries.append((account_id, added, reason))
+    if entries:
+        fixed = [period.pk, LedgerEntry.Kind.PENALTY.value, period.month, as_of, run.pk]
+        columns = [list(column) for column in zip(*entries, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_PENALTY_ENTRIES, [*fixed, timezone.now(), *columns])
+    # A chunk run again after its commit (a worker lost before it acknowledged the task)
+    # counts twice here: the bar stops at the whole, and settle_penalties sets it exactly.
+    BillingRun.objects.filter(pk=run_id).update(
+        debtors_done=Least(F("debtors_done") + len(account_ids), F("debtors"))
+    )
+    return sum((amount for _, amount, _ in entries), ZERO)
+
+
+# A chunk's penalty rows in one statement over arrays, as register_payments books its
+# payments: building bulk_create's statement took about 0.2 s of a chunk of 2000.
+_INSERT_PENALTY_ENTRIES = """
+    INSERT INTO billing_ledgerentry
+        (period_id, kind, for_month, booked_on, run_id, created_at, service, basis,
+         account_id, amount, reason)
+    SELECT %s, %s, %s, %s, %s, %s, '', '', account_id, amount, reason
+    FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS t(account_id, amount, reason)
+"""
+
+
+@transaction.atomic
+def settle_penalties(*, run_id: int) -> Decimal:
+    """After the last chunk: remove the period's penalties of accounts that no longer owe
+    (every debtor's rows are this run's now, so the earlier runs' rows left are theirs)
+    and set the run's total and counters from the ledger."""
+    run = BillingRun.objects.get(pk=run_id)
+    LedgerEntry.objects.filter(
+        period_id=run.period_id, kind=LedgerEntry.Kind.PENALTY, run__isnull=False
+    ).exclude(run_id=run_id).delete()
+    total = LedgerEntry.objects.filter(run_id=run_id, kind=LedgerEntry.Kind.PENALTY).aggregate(
+        total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField())
+    )["total"]
+    BillingRun.objects.filter(pk=run_id).update(penalties=total, debtors_done=F("debtors"))
+    return total
+
+
+def finish_billing_run(*, run_id: int) -> BillingRun:
+    """The end of a worker's run, after its last chunk of penalties: settle them and mark
+    the run done. A run that failed meanwhile (a refusal in a chunk) is left as it is."""
+    if not BillingRun.objects.filter(pk=run_id, status=BillingRun.Status.RUNNING).exists():
+        return BillingRun.objects.get(pk=run_id)
+    with _failing_run(run_id):
+        settle_penalties(run_id=run_id)
+    return _complete_run(run_id)
 
 
 @transaction.atomic(durable=True)
@@ -305,100 +412,140 @@ def register_payment(*, user: User | None = None, **fields: object) -> Payment:
     return register_payments([NewPayment(**fields)], user=user)[0]  # type: ignore[arg-type]
 
 
-@transaction.atomic
 def register_payments(payments: Sequence[NewPayment], *, user: User | None = None) -> list[Payment]:
-    """Book payments in the open period (penalties.md section 6), all or none.
+    """Book payments (see book_payments) and return them, in order."""
+    ids = book_payments(payments, user=user)
+    by_id = Payment.objects.in_bulk(ids)
+    return [by_id[pk] for pk in ids]
+
+
+@transaction.atomic
+def book_payments(payments: Sequence[NewPayment], *, user: User | None = None) -> list[int]:
+    """Book payments in the open period (penalties.md section 6), all or none; returns
+    their ids in order.
 
     Idempotent per (source, external_id): a repeated registry line or notification gets
     the first payment back; the same id with other data is refused (ValidationError,
     nothing booked). Allocation to months is derived from the ledger (named month first,
     then the oldest), so nothing else is stored. Locks the accounts' rows in primary-key
     order: money writes to one account are serialised and two imports cannot deadlock.
+    A registry books 100 000 payments at once, so the rows go to the database as columns
+    (arrays), with no model instance per payment (BENCHMARKS.md).
     """
-    rows = [
-        replace(
-            row,
-            amount=to_kopecks(row.amount),
-            for_month=month_start(row.for_month) if row.for_month else None,
-        )
-        for row in payments
-    ]
-    if any(row.amount <= ZERO for row in rows):
+    amounts = [to_kopecks(row.amount) for row in payments]
+    if any(amount <= ZERO for amount in amounts):
         raise ValidationError("Сумма платежа должна быть больше нуля.", code="amount_not_positive")
-    locked = PersonalAccount.objects.filter(pk__in={row.account_id for row in rows})
-    list(locked.order_by("pk").select_for_update().values_list("pk", flat=True))
-    known = {
-        (payment.source, payment.external_id): payment
-        for payment in Payment.objects.filter(external_id__in={row.external_id for row in rows})
-    }
-    new: list[Payment] = []
-    result = []
-    for row in rows:
-        payment = known.get((row.source, row.external_id))
-        if payment is None:
-            payment = Payment(
-                account_id=row.account_id,
-                amount=row.amount,
-                paid_on=row.paid_on,
-                source=row.source,
-                external_id=row.external_id,
-                for_month=row.for_month,
-                for_penalty=row.for_penalty,
-                agent_id=row.agent_id,
-                registry_id=row.registry_id,
-                created_by=user,
-            )
-            known[(row.source, row.external_id)] = payment
-            new.append(payment)
-        elif (payment.account_id, payment.amount, payment.paid_on) != (
-            row.account_id,
-            row.amount,
-            row.paid_on,
-        ):
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_ACCOUNTS, [sorted({row.account_id for row in payments})])
+        cursor.execute(
+            _KNOWN_PAYMENTS,
+            [[row.source for row in payments], [row.external_id for row in payments]],
+        )
+        known = {(source, external_id): rest for source, external_id, *rest in cursor.fetchall()}
+    ids: list[int | None] = []
+    new: list[int] = []  # positions in `payments` of the payments to insert
+    first_of: dict[tuple[str, str], int] = {}
+    for position, (row, amount) in enumerate(zip(payments, amounts, strict=True)):
+        key = (row.source, row.external_id)
+        earlier = known.get(key)
+        if earlier is None and key in first_of:  # twice in this call
+            first = first_of[key]
+            earlier = [None, payments[first].account_id, amounts[first], payments[first].paid_on]
+        if earlier is None:
+            first_of[key] = position
+            new.append(position)
+            ids.append(None)
+            continue
+        if tuple(earlier[1:]) != (row.account_id, amount, row.paid_on):
             raise ValidationError(
                 "Операция %(id)s уже учтена с другими данными.",
                 code="payment_conflict",
                 params={"id": row.external_id},
             )
-        result.append(payment)
-    _insert_payments(new)
+        ids.append(earlier[0])
+    inserted = _insert_payments([payments[i] for i in new], [amounts[i] for i in new], user)
+    for position, payment_id in zip(new, inserted, strict=True):
+        ids[position] = payment_id
+    for position, value in enumerate(ids):
+        if value is None:  # a repeat within the call: the first one's id
+            row = payments[position]
+            ids[position] = ids[first_of[(row.source, row.external_id)]]
+    _insert_payment_entries([payments[i] for i in new], [amounts[i] for i in new], inserted, user)
+    return ids  # type: ignore[return-value]
+
+
+def _insert_payments(
+    rows: list[NewPayment], amounts: list[Decimal], user: User | None
+) -> list[int]:
+    """Insert the payments in one statement; their ids, in order."""
+    if not rows:
+        return []
+    now = timezone.now()
+    columns = [
+        [row.account_id for row in rows],
+        amounts,
+        [row.paid_on for row in rows],
+        [now] * len(rows),
+        [row.source for row in rows],
+        [row.external_id for row in rows],
+        [month_start(row.for_month) if row.for_month else None for row in rows],
+        [row.for_penalty for row in rows],
+        [row.agent_id for row in rows],
+        [row.registry_id for row in rows],
+        [user.pk if user else None] * len(rows),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_PAYMENTS, columns)
+        ids = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
+    return [ids[(row.source, row.external_id)] for row in rows]
+
+
+def _insert_payment_entries(
+    rows: list[NewPayment], amounts: list[Decimal], ids: list[int], user: User | None
+) -> None:
+    """The ledger rows of new payments, booked in the open period of their day."""
+    if not rows:
+        return
     periods: dict[date, Period] = {}
     sources = dict(Payment.Source.choices)
     now = timezone.now()
-    entries = []
-    for payment in new:
-        month = month_start(payment.paid_on)
+    columns: list[list] = [[] for _ in range(10)]
+    for row, amount, payment_id in zip(rows, amounts, ids, strict=True):
+        month = month_start(row.paid_on)
         period = periods.get(month) or periods.setdefault(month, booking_period(month))
-        kind = LedgerEntry.Kind.PENALTY_PAYMENT if payment.for_penalty else LedgerEntry.Kind.PAYMENT
-        entries.append(
-            (
-                payment.account_id,
-                period.pk,
-                kind.value,
-                -payment.amount,
-                payment.for_month or period.month,
-                payment.paid_on,
-                f"Оплата от {payment.paid_on:%d.%m.%Y}, {sources[payment.source]}",
-                payment.pk,
-                user.pk if user else None,
-                now,
-            )
+        kind = LedgerEntry.Kind.PENALTY_PAYMENT if row.for_penalty else LedgerEntry.Kind.PAYMENT
+        values = (
+            row.account_id,
+            period.pk,
+            kind.value,
+            -amount,
+            month_start(row.for_month) if row.for_month else period.month,
+            row.paid_on,
+            f"Оплата от {row.paid_on:%d.%m.%Y}, {sources[row.source]}",
+            payment_id,
+            user.pk if user else None,
+            now,
         )
-    if entries:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT_PAYMENT_ENTRIES, [list(column) for column in zip(*entries, strict=True)]
-            )
-    return result
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_PAYMENT_ENTRIES, columns)
+
+
+_LOCK_ACCOUNTS = """
+    SELECT id FROM accounts_personalaccount WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
+"""
+_KNOWN_PAYMENTS = """
+    SELECT p.source, p.external_id, p.id, p.account_id, p.amount, p.paid_on
+    FROM billing_payment p
+    JOIN (SELECT DISTINCT * FROM unnest(%s::text[], %s::text[])) AS asked (source, external_id)
+      ON p.source = asked.source AND p.external_id = asked.external_id
+"""
 
 
 # Payments and their ledger rows are inserted with one statement each over arrays: a bank
 # registry books 100,000 payments at once, and the ORM's bulk_create spends most of its
 # time building that statement (BENCHMARKS.md).
-_PAYMENT_COLUMNS = (
-    "account_id", "amount", "paid_on", "received_at", "source", "external_id", "for_month",
-    "for_penalty", "agent_id", "registry_id", "created_by_id",
-)  # fmt: skip
 _INSERT_PAYMENTS = """
     INSERT INTO billing_payment
         (account_id, amount, paid_on, received_at, source, external_id, for_month,
@@ -416,20 +563,6 @@ _INSERT_PAYMENT_ENTRIES = """
                                  %s::date[], %s::date[], %s::text[], %s::bigint[],
                                  %s::bigint[], %s::timestamptz[])
 """
-
-
-def _insert_payments(payments: list[Payment]) -> None:
-    """Insert new Payment instances in one statement and give them their ids."""
-    if not payments:
-        return
-    values = [[getattr(payment, column) for payment in payments] for column in _PAYMENT_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_PAYMENTS, values)
-        ids = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
-    for payment in payments:
-        payment.pk = ids[(payment.source, payment.external_id)]
-        payment._state.adding = False
-        payment._state.db = connection.alias
 
 
 @transaction.atomic

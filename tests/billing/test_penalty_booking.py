@@ -1,5 +1,6 @@
 """Penalties booked monthly by the run, payment allocation and the payment service."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -152,6 +153,28 @@ def test_the_same_payment_is_booked_once_and_a_conflict_is_refused(account):
     assert LedgerEntry.objects.filter(kind="payment").count() == 1
     with pytest.raises(ValidationError, match="больше нуля"):
         services.register_payment(**{**kwargs, "external_id": "x", "amount": Decimal("0.00")})
+
+
+@pytest.mark.django_db
+def test_an_operation_twice_in_one_call_is_booked_once_and_a_conflict_refuses_all(account):
+    row = services.NewPayment(
+        account_id=account.pk, amount=Decimal("120.004"), paid_on=date(2025, 3, 3),
+        source="bank_registry", external_id="4312345601",
+    )  # fmt: skip
+    other = replace(row, external_id="4312345602", amount=Decimal("5"))
+
+    ids = services.book_payments([row, other, replace(row, amount=Decimal("120.00"))])
+
+    assert ids[0] == ids[2] != ids[1]
+    assert Payment.objects.get(pk=ids[0]).amount == Decimal("120.00")
+    assert LedgerEntry.objects.filter(kind="payment").count() == 2
+    with pytest.raises(ValidationError) as error:
+        services.book_payments(
+            [replace(row, external_id="new"), replace(row, external_id="new", amount=Decimal("1"))]
+        )
+    assert error.value.code == "payment_conflict"
+    assert Payment.objects.count() == 2  # nothing of the refused call
+    assert services.book_payments([other, row]) == [ids[1], ids[0]]  # replays: same ids
 
 
 @pytest.mark.django_db

@@ -305,26 +305,44 @@ GROUP BY e.account_id
 """
 
 
-def penalty_run(city: City, run_id: int) -> Step:
-    """Penalties of every account that owes (services.book_penalties) vs the floor; then
-    the run is marked done, as services.run_billing leaves it."""
+PENALTY_WORKERS = 2  # worker processes of the penalty run (the design scales it by workers)
+
+
+def penalty_run(city: City, run_id: int, *, workers: int = PENALTY_WORKERS) -> Step:
+    """Penalties of every account that owes vs the floor, booked as a worker's run books
+    them: Celery tasks (services.start_penalty_tasks) on `workers` worker processes, the
+    last of which marks the run done. With `workers=0`, in this process, one step after
+    another (services.book_penalties), and the run is marked done here."""
     as_of = month_end(city.month)
-    ids = selectors.principal_debtor_ids(as_of=as_of)
+    ids = [  # the same accounts, a range at a time (the whole ledger at once sorts on disk)
+        account_id
+        for accounts in selectors.account_ranges(size=services.PENALTY_RANGE)
+        for account_id in selectors.principal_debtor_ids(as_of=as_of, accounts=accounts)
+    ]
     with timed() as floor:
         floor_rows = len(_sql(_FLOOR_PENALTIES, {"as_of": as_of, "ids": ids}))
     BillingRun.objects.filter(pk=run_id).update(step="Пени")
-    with PeakMemory() as memory, timed() as took:
-        total = services.book_penalties(run_id=run_id)
-    BillingRun.objects.filter(pk=run_id).update(
-        status=BillingRun.Status.DONE, finished_at=timezone.now(), step="Готово"
-    )
+    if workers:
+        with celery_workers(workers) as pids, PeakMemory(pids) as memory, timed() as took:
+            services.start_penalty_tasks(run_id=run_id)
+            while BillingRun.objects.get(pk=run_id).status == BillingRun.Status.RUNNING:
+                time.sleep(0.05)
+    else:
+        with PeakMemory() as memory, timed() as took:
+            services.book_penalties(run_id=run_id)
+        BillingRun.objects.filter(pk=run_id).update(
+            status=BillingRun.Status.DONE, finished_at=timezone.now(), step="Готово"
+        )
     run = BillingRun.objects.get(pk=run_id)
+    if run.status != BillingRun.Status.DONE:
+        raise RuntimeError(f"the penalty run failed: {run.error}")
     booked = LedgerEntry.objects.filter(run_id=run_id, kind=LedgerEntry.Kind.PENALTY).count()
     overdue = _sql(
         "SELECT count(DISTINCT account_id) FROM billing_ledgerentry "
         "WHERE run_id = %s AND kind = 'penalty' AND amount > 0",
         [run_id],
     )[0][0]
+    how = f"{workers} worker processes" if workers else "one process"
     return Step(
         name="Penalty run (every account that owes)",
         seconds=took[0],
@@ -335,10 +353,52 @@ def penalty_run(city: City, run_id: int) -> Step:
         items=run.debtors,
         unit="accounts",
         notes={
-            "penalties": f"{total} ₽ in {booked} entries ({overdue} accounts with new penalties)",
+            "penalties": f"{run.penalties} ₽ in {booked} entries ({overdue} accounts with "
+            f"new penalties), {how}",
             "floor": f"{floor_rows} accounts aggregated",
         },
     )
+
+
+@contextmanager
+def celery_workers(processes: int) -> Iterator[Callable[[], list[int]]]:
+    """A Celery worker of `processes` processes on the bench's database and a queue of its
+    own (the tasks it queues go there too), ready when the block starts; stopped (this
+    process's child only) on exit. Gives the function that lists its processes."""
+    from vodokanal.celery import app
+
+    queue = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+    node = f"{queue}@bench"
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "vodokanal.bench.settings"
+    env["DATABASE_URL"] = database_url()
+    env["SECRET_KEY"] = settings.SECRET_KEY
+    start = f"from vodokanal.celery import app; app.conf.task_default_queue = {queue!r}; "
+    start += "import sys; app.worker_main(sys.argv[1:])"
+    worker = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-c", start, "worker", "--queues", queue, "--hostname", node,
+         "--concurrency", str(processes), "--pool", "prefork", "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,  # the banner; warnings and errors go to stderr
+    )  # fmt: skip
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the bench's Celery worker did not start (see its output)")
+        yield _tree(worker)
+    finally:
+        app.conf.task_default_queue = default_queue
+        worker.terminate()
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 # --- 3. Documents: receipts and notices ---

@@ -57,11 +57,16 @@ def machine() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
+        tuning = []
+        for setting in ("shared_buffers", "work_mem", "max_wal_size"):
+            cursor.execute(f"SHOW {setting}")
+            tuning.append(f"{setting} {cursor.fetchone()[0]}")
     return {
         "CPU": cpu,
         "cores": str(os.cpu_count()),
         "RAM": memory,
         "PostgreSQL": postgres,
+        "PostgreSQL settings": ", ".join(tuning),
         "Python": platform.python_version(),
         "Django": django.get_version(),
         "WeasyPrint": weasyprint.__version__,
