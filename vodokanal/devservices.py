@@ -187,7 +187,9 @@ def ensure_embedded_postgres(var_dir: Path, started: Started) -> str:
             "60",
             "-o",
             f"-h 127.0.0.1 -p {port} -k {pgdata} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200",
+            "-c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB "
+            "-c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB "
+            "-c checkpoint_timeout=15min",
             "start",
         ],
         check=True,
