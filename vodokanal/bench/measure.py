@@ -393,12 +393,7 @@ def celery_workers(processes: int) -> Iterator[Callable[[], list[int]]]:
         yield _tree(worker)
     finally:
         app.conf.task_default_queue = default_queue
-        worker.terminate()
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        _stop(worker, timeout=60)
 
 
 # --- 3. Documents: receipts and notices ---
@@ -768,12 +763,7 @@ def web_server(*, workers: int, threads: int) -> Iterator[tuple[str, subprocess.
                 time.sleep(0.2)
         yield base, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server, timeout=20)
 
 
 def database_url() -> str:
@@ -905,3 +895,13 @@ def scratch_media() -> Iterator[Path]:
             yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen, *, timeout: float) -> None:
+    """Stop a process the bench started: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
