@@ -442,36 +442,25 @@ def book_payments(payments: Sequence[NewPayment], *, user: User | None = None) -
             [[row.source for row in payments], [row.external_id for row in payments]],
         )
         known = {(source, external_id): rest for source, external_id, *rest in cursor.fetchall()}
-    ids: list[int | None] = []
     new: list[int] = []  # positions in `payments` of the payments to insert
-    first_of: dict[tuple[str, str], int] = {}
     for position, (row, amount) in enumerate(zip(payments, amounts, strict=True)):
         key = (row.source, row.external_id)
         earlier = known.get(key)
-        if earlier is None and key in first_of:  # twice in this call
-            first = first_of[key]
-            earlier = [None, payments[first].account_id, amounts[first], payments[first].paid_on]
-        if earlier is None:
-            first_of[key] = position
+        if earlier is None:  # a new operation (its id comes with the insert)
+            known[key] = [None, row.account_id, amount, row.paid_on]
             new.append(position)
-            ids.append(None)
-            continue
-        if tuple(earlier[1:]) != (row.account_id, amount, row.paid_on):
+        elif tuple(earlier[1:]) != (row.account_id, amount, row.paid_on):
             raise ValidationError(
                 "Операция %(id)s уже учтена с другими данными.",
                 code="payment_conflict",
                 params={"id": row.external_id},
             )
-        ids.append(earlier[0])
-    inserted = _insert_payments([payments[i] for i in new], [amounts[i] for i in new], user)
-    for position, payment_id in zip(new, inserted, strict=True):
-        ids[position] = payment_id
-    for position, value in enumerate(ids):
-        if value is None:  # a repeat within the call: the first one's id
-            row = payments[position]
-            ids[position] = ids[first_of[(row.source, row.external_id)]]
-    _insert_payment_entries([payments[i] for i in new], [amounts[i] for i in new], inserted, user)
-    return ids  # type: ignore[return-value]
+    rows, new_amounts = [payments[i] for i in new], [amounts[i] for i in new]
+    inserted = _insert_payments(rows, new_amounts, user)
+    for row, payment_id in zip(rows, inserted, strict=True):
+        known[(row.source, row.external_id)][0] = payment_id
+    _insert_payment_entries(rows, new_amounts, inserted, user)
+    return [known[(row.source, row.external_id)][0] for row in payments]
 
 
 def _insert_payments(
