@@ -2,7 +2,9 @@
 
 A batch writes each document as soon as it is laid out (a laid-out page holds megabytes of
 boxes: keeping a batch of 200 for one merged write cost 700 MiB) and joins the finished
-files with pypdf, which copies their objects instead of writing the pages a second time."""
+files with pypdf, which copies their objects instead of writing the pages a second time.
+A batch of one template lays out each form once and draws the fields over it
+(billing/pdf_forms.py)."""
 
 import io
 from collections.abc import Sequence
@@ -12,10 +14,21 @@ from django.template.loader import render_to_string
 from pypdf import PdfWriter
 from weasyprint import HTML
 
+from billing import pdf_forms
+
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """One document as PDF bytes."""
-    html = render_to_string(template_name, context)
+    return _write(render_to_string(template_name, context))
+
+
+def render_pdfs(template_name: str, contexts: Sequence[dict]) -> list[bytes]:
+    """Documents of one template as PDF files, in order: a batch."""
+    htmls = [render_to_string(template_name, context) for context in contexts]
+    return pdf_forms.render_many(htmls, _write)
+
+
+def _write(html: str) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 

@@ -16,7 +16,7 @@ from accounts.models import PersonalAccount
 from billing.models import Basis, LedgerEntry, MeterVolume, Period, Service
 from billing.money import ZERO
 from billing.payment_qr import PaymentDetails, build_payload, qr_png
-from billing.pdf import render_pdf
+from billing.pdf import render_pdf, render_pdfs
 from billing.penalties import default_due_on
 from meters.models import MeterReading
 
@@ -222,5 +222,7 @@ def receipt_pdf(data: ReceiptData) -> bytes:
 
 
 def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> list[bytes]:
-    """The receipts as PDF files, one page each."""
-    return [receipt_pdf(receipt_data(account, period)) for account, period in items]
+    """The receipts as PDF files, one page each: a batch (billing/pdf_forms.py)."""
+    return render_pdfs(
+        TEMPLATE, [{"r": receipt_data(account, period)} for account, period in items]
+    )

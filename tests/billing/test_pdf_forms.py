@@ -1,0 +1,213 @@
+"""Documents in batches (billing/pdf_forms.py): a form laid out once, each document's fields
+drawn over it. The batch file must read as the single document does, field by field at the
+same place, and whatever a form can't hold must be laid out whole."""
+
+import io
+from datetime import date
+
+import pypdf
+import pytest
+import zxingcpp
+from django.conf import settings
+from django.template.loader import render_to_string
+from PIL import Image
+from weasyprint import HTML
+
+from billing import pdf_forms, receipts
+from billing.models import Period
+from billing.payment_qr import parse_payload
+from billing.pdf import render_pdf
+from billing.templatetags.pdf_fields import field
+from tests.billing.conftest import bill, read
+from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
+
+MAR = date(2025, 3, 1)
+PAGE = (
+    '<html><head><meta charset="utf-8"><title>{title}</title><style>'
+    '@page {{ size: A4; margin: 10mm }} body {{ font-family: "DejaVu Sans"; font-size: 9pt }}'
+    "table {{ width: 100%; border-collapse: collapse; table-layout: {layout} }}"
+    "td {{ border: 0.5pt solid #000; padding: 1mm }} .num {{ text-align: right }}"
+    "</style></head><body>{body}</body></html>"
+)
+
+
+def page(body: str, *, layout: str = "fixed", title: str = "Документ") -> str:
+    return PAGE.format(body=body, layout=layout, title=title)
+
+
+def placed(data: bytes) -> list[tuple[float, float, float, str]]:
+    """Each piece of text on the first page: its left and right ends, baseline, text."""
+    found = []
+    reader = pypdf.PdfReader(io.BytesIO(data))
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.append((x, y, text.strip()))
+
+    reader.pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def lines(data: bytes) -> dict[float, tuple[float, str]]:
+    """The page's lines by baseline: where each starts, and its text left to right with
+    the spaces left out (the two paths split a line into pieces differently)."""
+    by_line: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in placed(data):
+        by_line.setdefault(round(y, 1), []).append((x, text))
+    return {
+        y: (min(pieces)[0], "".join("".join(text.split()) for _, text in sorted(pieces)))
+        for y, pieces in by_line.items()
+    }
+
+
+def assert_same_places(drawn: bytes, single: bytes) -> None:
+    """Every line at the same height, starting at the same place, with the same text."""
+    drawn_lines, single_lines = lines(drawn), lines(single)
+    assert drawn_lines.keys() == single_lines.keys()
+    for y, (x, text) in drawn_lines.items():
+        assert text == single_lines[y][1]
+        assert abs(x - single_lines[y][0]) < 0.5, text
+
+
+def where(data: bytes, text: str) -> tuple[float, float]:
+    """Where the piece of text that is exactly `text` starts."""
+    spots = [(x, y) for x, y, piece in placed(data) if piece == text]
+    assert spots, f"{text!r} not in the PDF"
+    return spots[0]
+
+
+def pdf_forms_whole(html: str) -> bytes:
+    """A document laid out whole, as one document is rendered."""
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def test_fields_are_drawn_where_weasyprint_lays_them_out():
+    documents = [
+        page(
+            "<p>Абонент:</p><p>" + field(name) + "</p>"
+            '<table><colgroup><col style="width: 70%"><col style="width: 30%"></colgroup>'
+            '<tr><td>К оплате</td><td></td></tr><tr><td></td><td class="num">'
+            + field(amount)
+            + "</td></tr></table>",
+            title=f"Счёт {name}",
+        )
+        for name, amount in (("Иванов И. И.", "1 234,56 ₽"), ("Пётр Сидоров", "7,00 ₽"))
+    ]
+    whole_laid_out = []
+
+    def whole(html: str) -> bytes:
+        whole_laid_out.append(html)
+        return pdf_forms_whole(html)
+
+    batch = pdf_forms.render_many(documents, whole)
+
+    assert whole_laid_out == []  # one form for both, laid out once
+    for html, data, (name, amount) in zip(
+        documents, batch, (("Иванов И. И.", "1 234,56 ₽"), ("Пётр Сидоров", "7,00 ₽")), strict=True
+    ):
+        single = pdf_forms_whole(html)
+        assert_same_places(data, single)
+        for text in (name, amount):
+            x, y = where(data, text)
+            x0, y0 = where(single, text)
+            assert abs(x - x0) < 0.5, text
+            assert abs(y - y0) < 0.5, text
+        assert pypdf.PdfReader(io.BytesIO(data)).metadata.title == f"Счёт {name}"
+
+
+@pytest.mark.parametrize(
+    ("body", "layout"),
+    [
+        # Text after a left-aligned field would move with the field's width.
+        ("<p>Сумма " + field("10,00") + " к оплате</p>", "fixed"),
+        # Column widths of an automatic table follow their content.
+        ("<table><tr><td>" + field("10,00") + "</td></tr></table>", "auto"),
+        # A centred field's place depends on its width.
+        ('<p style="text-align: center">' + field("10,00") + "</p>", "fixed"),
+        # A right-aligned field must be alone on its line.
+        ('<p style="text-align: right">Итого: ' + field("10,00") + "</p>", "fixed"),
+    ],
+)
+def test_a_form_that_breaks_a_rule_is_refused(body, layout):
+    with pytest.raises(pdf_forms.NotAFormError):
+        pdf_forms.lay_out_form(pdf_forms.take_apart(page(body, layout=layout)).form)
+
+
+def test_what_a_form_cant_hold_is_laid_out_whole():
+    narrow = (
+        '<table><colgroup><col style="width: 30%"><col style="width: 70%"></colgroup>'
+        "<tr><td>{}</td><td>Адрес</td></tr></table>"
+    )
+    short, long = "ул. Мира, д. 1", "ул. Восточно-Кругликовская, д. 190, корпус 3, кв. 78"
+    documents = [page(narrow.format(field(value))) for value in (short, "ул. Луговая, д. 5", long)]
+    mixed = [documents[0], page("<p>Другой документ " + field("1") + " без пары</p>")]
+    whole_laid_out = []
+
+    def whole(html: str) -> bytes:
+        whole_laid_out.append(html)
+        return pdf_forms_whole(html)
+
+    files = pdf_forms.render_many(documents, whole)
+
+    # The long address would wrap in its cell: that document is laid out whole.
+    assert whole_laid_out == [documents[2]]
+    assert long.split()[1] in pypdf.PdfReader(io.BytesIO(files[2])).pages[0].extract_text()
+    assert where(files[0], short)
+    # A document whose form no other shares is laid out whole too.
+    whole_laid_out.clear()
+    pdf_forms.render_many(mixed, whole)
+    assert whole_laid_out == mixed
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("legal_data", "rates")
+def test_receipts_of_a_batch_read_as_the_single_receipt():
+    accounts = []
+    for number, (name, address) in enumerate(
+        (
+            ("Петрова Анна Сергеевна", "г. Краснодар, ул. Красная, д. 3, кв. 17"),
+            ("Ли Ю", "г. Краснодар, ул. Северная, д. 310, кв. 4"),
+            ("Кузнецов Пётр Ильич", "г. Краснодар, ул. Мира, д. 1"),
+        )
+    ):
+        account = PersonalAccountFactory(
+            subscriber=SubscriberFactory(name=name),
+            residents=1,
+            opened_on=date(2020, 1, 1),
+            address=address,
+        )
+        meter = MeterFactory(
+            account=account, serial=f"СВ-{number:06d}", installed_on=date(2024, 1, 1)
+        )
+        read(meter, f"{100 + number * 7}.000", date(2025, 2, 20))
+        read(meter, f"{103 + number * 11}.500", date(2025, 3, 18))
+        accounts.append(account)
+    bill(MAR)
+    period = Period.objects.get(month=MAR)
+    whole_laid_out = []
+
+    def whole(html: str) -> bytes:
+        whole_laid_out.append(html)
+        return pdf_forms_whole(html)
+
+    datas = [receipts.receipt_data(account, period) for account in accounts]
+    htmls = [render_to_string(receipts.TEMPLATE, {"r": data}) for data in datas]
+    batch = pdf_forms.render_many(htmls, whole)
+
+    assert whole_laid_out == []
+    files = receipts.render_receipts([(account, period) for account in accounts])
+    for account, data in zip(accounts, files, strict=True):
+        assert where(data, account.number)
+    for data, html, drawn in zip(datas, htmls, batch, strict=True):
+        single = render_pdf(receipts.TEMPLATE, {"r": data})
+        values = pdf_forms.take_apart(html).texts
+        assert data.account.address in values
+        assert data.account.link_code in values
+        assert_same_places(drawn, single)
+        # The bank's QR code is drawn too, and reads back to this receipt's payload.
+        image = Image.open(io.BytesIO(pypdf.PdfReader(io.BytesIO(drawn)).pages[0].images[0].data))
+        decoded = zxingcpp.read_barcodes(image)[0].text
+        assert decoded == data.payload
+        assert parse_payload(decoded)["PersAcc"] == data.account.number
