@@ -107,7 +107,7 @@ class TextSlot:
     left: float  # pt: where the field's text starts in the form
     right: float  # pt: the line's right end
     baseline: float  # pt from the page's top
-    align: str  # "left" or "right"
+    align: str  # "left", "right" or "center"
     font: str  # a registered reportlab font
     size: float  # pt
     color: tuple[float, float, float]
@@ -126,8 +126,9 @@ class ImageSlot:
 class Form:
     pdf: PdfReader  # the form's layout with its fields hidden
     sizes: list[tuple[float, float]]  # pt
-    texts: dict[int, TextSlot] = field(default_factory=dict)
-    images: dict[int, ImageSlot] = field(default_factory=dict)
+    # A field is drawn on each page it is laid out on (a running footer: every page).
+    texts: dict[int, list[TextSlot]] = field(default_factory=dict)
+    images: dict[int, list[ImageSlot]] = field(default_factory=dict)
 
 
 def lay_out_form(form_html: str) -> Form:
@@ -158,6 +159,8 @@ def _find_slots(box: boxes.Box, form: Form, page: int, *, block, safe: bool) -> 
         or isinstance(box, (boxes.InlineBlockBox, boxes.FlexContainerBox, boxes.GridContainerBox))
     ):
         safe = False  # shrink-to-fit widths would follow the content
+    if isinstance(box, boxes.MarginBox) and style["width"] == "auto":
+        safe = False  # a page-margin box is as wide as its content unless told
     if isinstance(box, boxes.ReplacedBox):
         _image_slot(box, form, page, safe=safe)
         return
@@ -177,12 +180,17 @@ def _image_slot(box: boxes.ReplacedBox, form: Form, page: int, *, safe: bool) ->
         return
     if not safe or box.style["width"] == "auto" or box.style["height"] == "auto":
         raise NotAFormError("an image field must have its size in CSS, in a fixed layout")
-    form.images[index] = ImageSlot(
-        page,
-        box.content_box_x() * PX,
-        box.content_box_y() * PX,
-        box.width * PX,
-        box.height * PX,
+    slots = form.images.setdefault(index, [])
+    if any(slot.page == page for slot in slots):
+        raise NotAFormError(f"image {index} twice on a page")
+    slots.append(
+        ImageSlot(
+            page,
+            box.content_box_x() * PX,
+            box.content_box_y() * PX,
+            box.width * PX,
+            box.height * PX,
+        )
     )
 
 
@@ -214,7 +222,8 @@ def _line_slots(line: boxes.LineBox, form: Form, page: int, *, block, safe: bool
     for index in fields:
         own = [leaf for leaf, owner in leaves if owner == index]
         others = [(n, leaf) for n, (leaf, owner) in enumerate(leaves) if owner != index]
-        if not safe or index in form.texts or len(own) != 1:
+        slots = form.texts.setdefault(index, [])
+        if not safe or any(slot.page == page for slot in slots) or len(own) != 1:
             raise NotAFormError(f"field {index} is not one line in a fixed layout")
         (text,) = own
         if not isinstance(text, boxes.TextBox) or block is None:
@@ -229,23 +238,23 @@ def _line_slots(line: boxes.LineBox, form: Form, page: int, *, block, safe: bool
             raise NotAFormError(f"field {index}: spacing or decoration is not drawn")
         position = next(n for n, (leaf, owner) in enumerate(leaves) if owner == index)
         align = _alignment(block, line)
-        if align == "left":
-            after = [leaf for n, leaf in others if n > position]
-        else:
-            after = [leaf for _, leaf in others]
+        # Left-aligned, nothing may follow it; otherwise it must be alone on its line.
+        after = [leaf for n, leaf in others if n > position or align != "left"]
         if any(not _blank(leaf) for leaf in after):
             raise NotAFormError(f"field {index} has text after it on its line")
         color = style["color"].to("srgb")
-        form.texts[index] = TextSlot(
-            page=page,
-            start=block.content_box_x() * PX,
-            left=text.position_x * PX,
-            right=(block.content_box_x() + block.width) * PX,
-            baseline=(text.position_y + text.baseline) * PX,
-            align=align,
-            font=_font(style["font_family"], style["font_weight"], style["font_style"]),
-            size=style["font_size"] * PX,
-            color=(color[0], color[1], color[2]),
+        slots.append(
+            TextSlot(
+                page=page,
+                start=block.content_box_x() * PX,
+                left=text.position_x * PX,
+                right=(block.content_box_x() + block.width) * PX,
+                baseline=(text.position_y + text.baseline) * PX,
+                align=align,
+                font=_font(style["font_family"], style["font_weight"], style["font_style"]),
+                size=style["font_size"] * PX,
+                color=(color[0], color[1], color[2]),
+            )
         )
 
 
@@ -259,6 +268,8 @@ def _alignment(block, line: boxes.LineBox) -> str:
         return "left"
     if align in ("right", "end"):
         return "right"
+    if align == "center":
+        return "center"
     raise NotAFormError(f"text-align {align} is not drawn")
 
 
@@ -284,17 +295,16 @@ def fill(form: Form, document: Document) -> bytes | None:
     placed = []
     for index, text in enumerate(document.texts):
         value = _collapse(text)
-        slot = form.texts.get(index)
-        if slot is None:
-            if value.strip():
+        slots = form.texts.get(index)
+        if not slots:
+            if value:
                 raise NotAFormError(f"field {index} was not laid out")
             continue
-        width = pdfmetrics.stringWidth(value, slot.font, slot.size)
-        room = slot.right - (slot.left if slot.align == "left" else slot.start)
-        if width > room - ROOM:
-            return None
-        left = slot.left if slot.align == "left" else slot.right - width
-        placed.append((slot, left, value))
+        for slot in slots:
+            left = _place(slot, pdfmetrics.stringWidth(value, slot.font, slot.size))
+            if left is None:
+                return None
+            placed.append((slot, left, value))
     overlay = io.BytesIO()
     canvas = Canvas(overlay, pagesize=form.sizes[0], pageCompression=1, invariant=1)
     for number, size in enumerate(form.sizes):
@@ -305,18 +315,30 @@ def fill(form: Form, document: Document) -> bytes | None:
                 canvas.setFont(slot.font, slot.size)
                 canvas.setFillColorRGB(*slot.color)
                 canvas.drawString(left, height - slot.baseline, value)
-        for index, slot in form.images.items():
-            if slot.page == number:
-                canvas.drawImage(
-                    ImageReader(io.BytesIO(_data_uri_bytes(document.images[index]))),
-                    slot.left,
-                    height - slot.top - slot.height,
-                    slot.width,
-                    slot.height,
-                )
+        for index, image_slots in form.images.items():
+            for image in image_slots:
+                if image.page == number:
+                    canvas.drawImage(
+                        ImageReader(io.BytesIO(_data_uri_bytes(document.images[index]))),
+                        image.left,
+                        height - image.top - image.height,
+                        image.width,
+                        image.height,
+                    )
         canvas.showPage()
     canvas.save()
     return _under(form, overlay.getvalue(), document.title)
+
+
+def _place(slot: TextSlot, width: float) -> float | None:
+    """Where text of this width starts in its slot, or None when it would not fit."""
+    if slot.align == "left":
+        return slot.left if width <= slot.right - slot.left - ROOM else None
+    if width > slot.right - slot.start - ROOM:
+        return None
+    if slot.align == "right":
+        return slot.right - width
+    return (slot.start + slot.right - width) / 2
 
 
 def _collapse(text: str) -> str:

@@ -129,7 +129,7 @@ def render_batch(*, batch_id: int) -> None:
     if not members:
         logger.warning("document batch %s is empty", batch_id)
         return
-    files = {document.pk: documents.document_pdf(document) for document in members}
+    files = dict(zip([d.pk for d in members], documents.document_pdfs(members), strict=True))
     print_file = merge_pdf(list(files.values()))
     with transaction.atomic():
         batch = (

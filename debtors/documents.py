@@ -12,6 +12,7 @@ A document is e-mailed once (emailed_at), after commit, by a separate task.
 
 import base64
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,7 +28,7 @@ from accounts.models import AccountLink, PersonalAccount, Subscriber
 from billing.amount_words import amount_with_words
 from billing.money import ZERO
 from billing.payment_qr import build_payload, qr_png
-from billing.pdf import render_pdf
+from billing.pdf import render_pdf, render_pdfs
 from billing.receipts import payee
 from billing.templatetags.money import month_ru
 from debtors import batch_tasks
@@ -106,8 +107,14 @@ class Figures:
 class PaymentQr:
     label: str
     amount: Decimal
-    purpose: str
+    what: str  # what is paid: «Оплата задолженности …» or «Пени»
+    reference: str  # of which document and account: «по уведомлению № … от …, л/с …»
     payload: str
+
+    @property
+    def purpose(self) -> str:
+        """The payment's purpose, as the QR code and the bank carry it."""
+        return f"{self.what} {self.reference}"
 
     @property
     def data_uri(self) -> str:
@@ -169,29 +176,28 @@ def payment_qrs(document: DebtDocument, figures: Figures) -> list[PaymentQr]:
     )
     extra = {"PayerINN": subscriber.inn} if subscriber.is_legal_entity and subscriber.inn else {}
     title = "претензии" if document.kind == Kind.CLAIM else "уведомлению"
-    reference = f"по {title} № {document.number} от {document.issued_on:%d.%m.%Y}"
+    reference = (
+        f"по {title} № {document.number} от {document.issued_on:%d.%m.%Y}, л/с {account.number}"
+    )
     codes = []
-    for label, amount, purpose in (
-        (
-            "Оплата долга",
-            figures.debt,
-            f"Оплата задолженности за водоснабжение и водоотведение {reference}, "
-            f"л/с {account.number}",
-        ),
-        ("Оплата пени", figures.penalty, f"Пени {reference}, л/с {account.number}"),
+    for label, amount, what in (
+        ("Оплата долга", figures.debt, "Оплата задолженности за водоснабжение и водоотведение"),
+        ("Оплата пени", figures.penalty, "Пени"),
     ):
         if amount <= ZERO:
             continue
         payload = build_payload(
             payee(),
             sum_=amount,
-            purpose=purpose,
+            purpose=f"{what} {reference}",
             pers_acc=account.number,
             payer_address=account.address,
             extra=extra,
             **person,
         )
-        codes.append(PaymentQr(label=label, amount=amount, purpose=purpose, payload=payload))
+        codes.append(
+            PaymentQr(label=label, amount=amount, what=what, reference=reference, payload=payload)
+        )
     return codes
 
 
@@ -300,6 +306,20 @@ def template_name(document: DebtDocument) -> str:
 def document_pdf(document: DebtDocument) -> bytes:
     """The document as PDF bytes, with the figures it was issued with."""
     return render_pdf(template_name(document), document_context(document))
+
+
+def document_pdfs(documents: Sequence[DebtDocument]) -> list[bytes]:
+    """Documents of a batch as PDF files, in order: each template's as one batch
+    (billing/pdf_forms.py lays out each form once)."""
+    by_template: dict[str, list[int]] = {}
+    for number, document in enumerate(documents):
+        by_template.setdefault(template_name(document), []).append(number)
+    files: list[bytes] = [b""] * len(documents)
+    for name, numbers in by_template.items():
+        rendered = render_pdfs(name, [document_context(documents[n]) for n in numbers])
+        for number, data in zip(numbers, rendered, strict=True):
+            files[number] = data
+    return files
 
 
 def file_name(document: DebtDocument) -> str:

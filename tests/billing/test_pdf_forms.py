@@ -20,6 +20,7 @@ from billing.pdf import render_pdf
 from billing.templatetags.pdf_fields import field
 from tests.billing.conftest import bill, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
+from tests.pdfs import assert_same_places, placed
 
 MAR = date(2025, 3, 1)
 PAGE = (
@@ -35,45 +36,9 @@ def page(body: str, *, layout: str = "fixed", title: str = "Документ") -
     return PAGE.format(body=body, layout=layout, title=title)
 
 
-def placed(data: bytes) -> list[tuple[float, float, float, str]]:
-    """Each piece of text on the first page: its left and right ends, baseline, text."""
-    found = []
-    reader = pypdf.PdfReader(io.BytesIO(data))
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            found.append((x, y, text.strip()))
-
-    reader.pages[0].extract_text(visitor_text=visit)
-    return found
-
-
-def lines(data: bytes) -> dict[float, tuple[float, str]]:
-    """The page's lines by baseline: where each starts, and its text left to right with
-    the spaces left out (the two paths split a line into pieces differently)."""
-    by_line: dict[float, list[tuple[float, str]]] = {}
-    for x, y, text in placed(data):
-        by_line.setdefault(round(y, 1), []).append((x, text))
-    return {
-        y: (min(pieces)[0], "".join("".join(text.split()) for _, text in sorted(pieces)))
-        for y, pieces in by_line.items()
-    }
-
-
-def assert_same_places(drawn: bytes, single: bytes) -> None:
-    """Every line at the same height, starting at the same place, with the same text."""
-    drawn_lines, single_lines = lines(drawn), lines(single)
-    assert drawn_lines.keys() == single_lines.keys()
-    for y, (x, text) in drawn_lines.items():
-        assert text == single_lines[y][1]
-        assert abs(x - single_lines[y][0]) < 0.5, text
-
-
 def where(data: bytes, text: str) -> tuple[float, float]:
     """Where the piece of text that is exactly `text` starts."""
-    spots = [(x, y) for x, y, piece in placed(data) if piece == text]
+    spots = [(x, y) for x, y, piece in placed(data, 0) if piece == text]
     assert spots, f"{text!r} not in the PDF"
     return spots[0]
 
@@ -124,8 +89,14 @@ def test_fields_are_drawn_where_weasyprint_lays_them_out():
         ("<p>Сумма " + field("10,00") + " к оплате</p>", "fixed"),
         # Column widths of an automatic table follow their content.
         ("<table><tr><td>" + field("10,00") + "</td></tr></table>", "auto"),
-        # A centred field's place depends on its width.
-        ('<p style="text-align: center">' + field("10,00") + "</p>", "fixed"),
+        # A centred field must be alone on its line.
+        ('<p style="text-align: center">Итого: ' + field("10,00") + "</p>", "fixed"),
+        # A page-margin box as wide as its content.
+        (
+            "<style>@page { @bottom-left { content: element(ref) } } .ref { position: "
+            'running(ref) }</style><div class="ref">' + field("№ 1") + "</div><p>Текст</p>",
+            "fixed",
+        ),
         # A right-aligned field must be alone on its line.
         ('<p style="text-align: right">Итого: ' + field("10,00") + "</p>", "fixed"),
     ],

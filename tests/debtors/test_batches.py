@@ -10,13 +10,16 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+import zxingcpp
 from django.core import mail
+from PIL import Image
 
 from billing import services as billing_services
 from debtors import batch_tasks, batches, services, tasks
 from debtors.models import DebtCase, DebtDocument, DocumentBatch
 from tests.debtors.conftest import charge, pay
 from tests.factories import PersonalAccountFactory, SubscriberFactory
+from tests.pdfs import assert_same_places
 
 pytestmark = [
     pytest.mark.integration,
@@ -160,3 +163,41 @@ def test_the_beat_job_issues_this_months_notices(debtors_and_a_paused_one, monke
     assert {(d.period.month, d.issued_on) for d in notices} == {(APR, ON)}
     assert len(queued) == 1
     assert batches.issue_scheduled_notices(on=date(2025, 4, 28)) == 0  # same month: none
+
+
+def test_a_batchs_notices_read_as_the_single_notices(debtors_and_a_paused_one, monkeypatch):
+    """The batch lays out the notices' shared form once and draws each one's fields over
+    it: every page must read as the notice rendered alone, footer and QR codes included."""
+    from billing import pdf as billing_pdf
+    from debtors import documents
+
+    period = billing_services.ensure_period(APR)
+    queued: list[int] = []
+    monkeypatch.setattr(batch_tasks.render_document_batch, "delay_on_commit", queued.append)
+    monkeypatch.setattr(tasks.render_document, "delay_on_commit", lambda pk: None)
+    monkeypatch.setattr(batch_tasks.email_document, "delay_on_commit", lambda pk: None)
+    assert batches.issue_notices(period_id=period.pk, on=ON) == 3
+    laid_out_whole: list[str] = []
+    write = billing_pdf._write
+    monkeypatch.setattr(
+        billing_pdf, "_write", lambda html: laid_out_whole.append(html) or write(html)
+    )
+
+    batches.render_batch(batch_id=queued[0])
+
+    assert laid_out_whole == []  # one form for the three, each drawn over it
+    notices = DebtDocument.objects.filter(batch_id=queued[0]).select_related("case__account")
+    assert notices.count() == 3
+    for notice in notices:
+        drawn = notice.pdf.read()
+        single = documents.document_pdf(notice)
+        assert_same_places(drawn, single)
+        text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(drawn)).pages)
+        assert f"Уведомление о задолженности № {notice.number}" in text
+        assert notice.case.account.number in text
+        decoded = sorted(
+            zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))[0].text
+            for page in pypdf.PdfReader(io.BytesIO(drawn)).pages
+            for image in page.images
+        )
+        assert decoded == sorted(qr.payload for qr in documents.document_context(notice)["qrs"])
