@@ -125,14 +125,22 @@ def test_worker_renders_a_batch_of_notices(debtors_and_a_paused_one, settings, m
     assert DocumentBatch.objects.count() == 2
 
 
-def test_a_batch_left_pending_is_queued_again(debtors_and_a_paused_one, monkeypatch):
-    """A crash between issuing and rendering: the rerun queues the pending batch, and
-    renders nothing twice."""
-    period = billing_services.ensure_period(APR)
+@pytest.fixture
+def queued_batches(monkeypatch) -> list[int]:
+    """Batches queued for rendering, kept here instead: the test renders them itself,
+    and sends no e-mail."""
     queued: list[int] = []
     monkeypatch.setattr(batch_tasks.render_document_batch, "delay_on_commit", queued.append)
     monkeypatch.setattr(tasks.render_document, "delay_on_commit", lambda pk: None)
     monkeypatch.setattr(batch_tasks.email_document, "delay_on_commit", lambda pk: None)
+    return queued
+
+
+def test_a_batch_left_pending_is_queued_again(debtors_and_a_paused_one, queued_batches):
+    """A crash between issuing and rendering: the rerun queues the pending batch, and
+    renders nothing twice."""
+    period = billing_services.ensure_period(APR)
+    queued = queued_batches
 
     assert batches.issue_notices(period_id=period.pk, on=ON) == 3
     [batch_id] = queued
@@ -165,17 +173,16 @@ def test_the_beat_job_issues_this_months_notices(debtors_and_a_paused_one, monke
     assert batches.issue_scheduled_notices(on=date(2025, 4, 28)) == 0  # same month: none
 
 
-def test_a_batchs_notices_read_as_the_single_notices(debtors_and_a_paused_one, monkeypatch):
+def test_a_batchs_notices_read_as_the_single_notices(
+    debtors_and_a_paused_one, queued_batches, monkeypatch
+):
     """The batch lays out the notices' shared form once and draws each one's fields over
     it: every page must read as the notice rendered alone, footer and QR codes included."""
     from billing import pdf as billing_pdf
     from debtors import documents
 
     period = billing_services.ensure_period(APR)
-    queued: list[int] = []
-    monkeypatch.setattr(batch_tasks.render_document_batch, "delay_on_commit", queued.append)
-    monkeypatch.setattr(tasks.render_document, "delay_on_commit", lambda pk: None)
-    monkeypatch.setattr(batch_tasks.email_document, "delay_on_commit", lambda pk: None)
+    queued = queued_batches
     assert batches.issue_notices(period_id=period.pk, on=ON) == 3
     laid_out_whole: list[str] = []
     write = billing_pdf._write
