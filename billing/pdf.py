@@ -22,8 +22,8 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     return _write(render_to_string(template_name, context))
 
 
-def render_pdfs(template_name: str, contexts: Sequence[dict]) -> list[bytes]:
-    """Documents of one template as PDF files, in order: a batch."""
+def render_pdfs(template_name: str, contexts: Sequence[dict]) -> tuple[list[bytes], bytes]:
+    """Documents of one template as PDF files, in order, and their print file: a batch."""
     htmls = [render_to_string(template_name, context) for context in contexts]
     return pdf_forms.render_many(htmls, _write)
 

@@ -18,6 +18,7 @@ import base64
 import html as html_lib
 import io
 import re
+import struct
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,13 @@ from django.conf import settings
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ByteStringObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
+    NumberObject,
     StreamObject,
 )
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -290,8 +292,57 @@ def _font(families: tuple[str, ...], weight: int, style: str) -> str:
     return name
 
 
-def fill(form: Form, document: Document) -> bytes | None:
-    """The document as PDF: its fields drawn over the form; None when one doesn't fit."""
+@dataclass(frozen=True)
+class Drawn:
+    """A document drawn over its form: its pages in its group's overlay, from `first`."""
+
+    form: Form
+    overlay: PdfReader  # the text of every document of the form, one page per page
+    first: int
+    images: tuple[tuple[ImageSlot, bytes], ...]  # each image field's place and PNG
+    title: str
+
+
+def draw(form: Form, documents: dict[int, Document]) -> dict[int, Drawn]:
+    """The documents whose fields fit their places, drawn over the form (by number);
+    the others are left out, to be laid out whole."""
+    placed: dict[int, list[tuple[TextSlot, float, str]]] = {}
+    for number, document in documents.items():
+        fields = _placed(form, document)
+        if fields is not None:
+            placed[number] = fields
+    overlay = io.BytesIO()
+    canvas = Canvas(overlay, pagesize=form.sizes[0], pageCompression=1, invariant=1)
+    for fields in placed.values():
+        for page, size in enumerate(form.sizes):
+            canvas.setPageSize(size)
+            for slot, left, value in fields:
+                if slot.page == page:
+                    canvas.setFont(slot.font, slot.size)
+                    canvas.setFillColorRGB(*slot.color)
+                    canvas.drawString(left, size[1] - slot.baseline, value)
+            canvas.showPage()
+    canvas.save()
+    reader = PdfReader(overlay)
+    pages = len(form.sizes)
+    return {
+        number: Drawn(
+            form=form,
+            overlay=reader,
+            first=order * pages,
+            images=tuple(
+                (slot, _png(documents[number].images[index]))
+                for index, slots in form.images.items()
+                for slot in slots
+            ),
+            title=documents[number].title,
+        )
+        for order, number in enumerate(placed)
+    }
+
+
+def _placed(form: Form, document: Document) -> list[tuple[TextSlot, float, str]] | None:
+    """Each field's slots with where its text starts; None when one doesn't fit."""
     placed = []
     for index, text in enumerate(document.texts):
         value = _collapse(text)
@@ -305,29 +356,7 @@ def fill(form: Form, document: Document) -> bytes | None:
             if left is None:
                 return None
             placed.append((slot, left, value))
-    overlay = io.BytesIO()
-    canvas = Canvas(overlay, pagesize=form.sizes[0], pageCompression=1, invariant=1)
-    for number, size in enumerate(form.sizes):
-        canvas.setPageSize(size)
-        height = size[1]
-        for slot, left, value in placed:
-            if slot.page == number:
-                canvas.setFont(slot.font, slot.size)
-                canvas.setFillColorRGB(*slot.color)
-                canvas.drawString(left, height - slot.baseline, value)
-        for index, image_slots in form.images.items():
-            for image in image_slots:
-                if image.page == number:
-                    canvas.drawImage(
-                        ImageReader(io.BytesIO(_data_uri_bytes(document.images[index]))),
-                        image.left,
-                        height - image.top - image.height,
-                        image.width,
-                        image.height,
-                    )
-        canvas.showPage()
-    canvas.save()
-    return _under(form, overlay.getvalue(), document.title)
+    return placed
 
 
 def _place(slot: TextSlot, width: float) -> float | None:
@@ -347,69 +376,159 @@ def _collapse(text: str) -> str:
     return SPACES.sub(" ", text).strip(" ")
 
 
-def _data_uri_bytes(uri: str) -> bytes:
+def _png(uri: str) -> bytes:
     header, _, data = uri.partition(",")
+    if not header.startswith("data:image/png"):
+        raise NotAFormError("an image field must be a PNG data URI")
     return base64.b64decode(data) if header.endswith(";base64") else data.encode()
 
 
-def _under(form: Form, overlay_pdf: bytes, title: str) -> bytes:
-    """The overlay's pages with the form's page under each, as one PDF file."""
-    writer = PdfWriter()
-    overlay = PdfReader(io.BytesIO(overlay_pdf))
-    for number, page in enumerate(overlay.pages):
-        new = writer.add_page(page)
-        form_page = form.pdf.pages[number]
-        xobject = form_page.raw_get("/Contents").get_object().clone(writer)
-        xobject.update(
-            {
-                NameObject("/Type"): NameObject("/XObject"),
-                NameObject("/Subtype"): NameObject("/Form"),
-                NameObject("/BBox"): form_page.mediabox,
-                NameObject("/Resources"): form_page["/Resources"].clone(writer),
-            }
+def _png_image(png: bytes) -> StreamObject:
+    """A PNG as a PDF image, its compressed data taken as it is (PDF reads PNG's
+    predictors): grey or palette, 8 bits or fewer, no alpha, not interlaced."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise NotAFormError("not a PNG")
+    chunks: dict[bytes, bytes] = {}
+    position = 8
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        chunks[kind] = chunks.get(kind, b"") + png[position + 8 : position + 8 + length]
+        position += 12 + length
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    if color not in (0, 3) or depth > 8 or interlace:
+        raise NotAFormError("a PNG field must be grey or palette, not interlaced")
+    if color == 0:
+        space: object = NameObject("/DeviceGray")
+    else:
+        palette = chunks[b"PLTE"]
+        space = ArrayObject(
+            [
+                NameObject("/Indexed"),
+                NameObject("/DeviceRGB"),
+                NumberObject(len(palette) // 3 - 1),
+                ByteStringObject(palette),
+            ]
         )
-        reference = xobject.indirect_reference
-        resources = new["/Resources"].get_object()
-        xobjects = resources.get("/XObject")
-        xobjects = xobjects.get_object() if xobjects is not None else DictionaryObject()
-        xobjects[NameObject("/FormPage")] = reference
-        resources[NameObject("/XObject")] = xobjects
-        under = StreamObject()
-        under.set_data(b"q /FormPage Do Q\n")
-        contents = new.raw_get("/Contents")
-        existing = contents.get_object()
-        if isinstance(existing, ArrayObject):
-            parts = list(existing)
-        elif isinstance(contents, IndirectObject):
-            parts = [contents]
-        else:
-            parts = [writer._add_object(existing)]
-        new[NameObject("/Contents")] = ArrayObject([writer._add_object(under), *parts])
-    if title:
-        writer.add_metadata({"/Title": title})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    image = StreamObject()
+    image._data = chunks[b"IDAT"]
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(width),
+            NameObject("/Height"): NumberObject(height),
+            NameObject("/BitsPerComponent"): NumberObject(depth),
+            NameObject("/ColorSpace"): space,
+            NameObject("/Filter"): NameObject("/FlateDecode"),
+            NameObject("/DecodeParms"): DictionaryObject(
+                {
+                    NameObject("/Predictor"): NumberObject(15),
+                    NameObject("/Colors"): NumberObject(1),
+                    NameObject("/BitsPerComponent"): NumberObject(depth),
+                    NameObject("/Columns"): NumberObject(width),
+                }
+            ),
+        }
+    )
+    return image
 
 
-def render_many(htmls: Sequence[str], whole: Callable[[str], bytes]) -> list[bytes]:
-    """PDF files of documents of one template: a form shared by two or more is laid out
-    once; the rest, and any document a form can't hold, by `whole(html)`."""
+class Output:
+    """A PDF file of drawn documents and whole ones, pages in the order they are added.
+    A form's page is written once per file however many documents use it."""
+
+    def __init__(self) -> None:
+        self.writer = PdfWriter()
+        self._forms: dict[tuple[int, int], IndirectObject] = {}
+
+    def add(self, drawn: Drawn) -> None:
+        for page in range(len(drawn.form.sizes)):
+            new = self.writer.add_page(drawn.overlay.pages[drawn.first + page])
+            names = {"/FormPage": self._form_page(drawn.form, page)}
+            operations = ["q /FormPage Do Q"]
+            height = drawn.form.sizes[page][1]
+            for number, (slot, png) in enumerate(drawn.images):
+                if slot.page == page:
+                    name = f"/Field{number}"
+                    names[name] = self.writer._add_object(_png_image(png))
+                    bottom = height - slot.top - slot.height
+                    operations.append(
+                        f"q {slot.width:.4f} 0 0 {slot.height:.4f} {slot.left:.4f} "
+                        f"{bottom:.4f} cm {name} Do Q"
+                    )
+            resources = new["/Resources"].get_object()
+            xobjects = resources.get("/XObject")
+            xobjects = xobjects.get_object() if xobjects is not None else DictionaryObject()
+            for name, reference in names.items():
+                xobjects[NameObject(name)] = reference
+            resources[NameObject("/XObject")] = xobjects
+            under = StreamObject()
+            under.set_data(("\n".join(operations) + "\n").encode())
+            contents = new.raw_get("/Contents")
+            existing = contents.get_object()
+            if isinstance(existing, ArrayObject):
+                parts = list(existing)
+            elif isinstance(contents, IndirectObject):
+                parts = [contents]
+            else:
+                parts = [self.writer._add_object(existing)]
+            new[NameObject("/Contents")] = ArrayObject([self.writer._add_object(under), *parts])
+
+    def _form_page(self, form: Form, page: int) -> IndirectObject:
+        key = (id(form), page)
+        if key not in self._forms:
+            form_page = form.pdf.pages[page]
+            xobject = form_page.raw_get("/Contents").get_object().clone(self.writer)
+            xobject.update(
+                {
+                    NameObject("/Type"): NameObject("/XObject"),
+                    NameObject("/Subtype"): NameObject("/Form"),
+                    NameObject("/BBox"): form_page.mediabox,
+                    NameObject("/Resources"): form_page["/Resources"].clone(self.writer),
+                }
+            )
+            self._forms[key] = xobject.indirect_reference
+        return self._forms[key]
+
+    def append(self, data: bytes) -> None:
+        self.writer.append(io.BytesIO(data))
+
+    def write(self, title: str = "") -> bytes:
+        if title:
+            self.writer.add_metadata({"/Title": title})
+        out = io.BytesIO()
+        self.writer.write(out)
+        return out.getvalue()
+
+
+def render_many(htmls: Sequence[str], whole: Callable[[str], bytes]) -> tuple[list[bytes], bytes]:
+    """PDF files of documents of one template, and the print file of them all, pages in
+    order. A form shared by two or more documents is laid out once; the rest, and any
+    document a form can't hold, are laid out whole by `whole(html)`."""
     parts = [take_apart(html) for html in htmls]
     groups: dict[str, list[int]] = {}
     for number, part in enumerate(parts):
         if part is not None:
             groups.setdefault(part.form, []).append(number)
-    files: list[bytes | None] = [None] * len(htmls)
+    drawn: dict[int, Drawn] = {}
     for form_html, members in groups.items():
         if len(members) < 2:
             continue
         try:
             form = lay_out_form(form_html)
-            for number in members:
-                files[number] = fill(form, parts[number])
+            drawn.update(draw(form, {number: parts[number] for number in members}))
         except NotAFormError:
             continue
-    return [
-        data if data is not None else whole(html) for data, html in zip(files, htmls, strict=True)
-    ]
+    files = []
+    printed = Output()
+    for number, html in enumerate(htmls):
+        if number in drawn:
+            single = Output()
+            single.add(drawn[number])
+            files.append(single.write(drawn[number].title))
+            printed.add(drawn[number])
+        else:
+            files.append(whole(html))
+            printed.append(files[-1])
+    return files, printed.write()

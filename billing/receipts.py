@@ -221,7 +221,7 @@ def receipt_pdf(data: ReceiptData) -> bytes:
     return render_pdf(TEMPLATE, {"r": data})
 
 
-def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> list[bytes]:
+def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> tuple[list[bytes], bytes]:
     """The receipts as PDF files, one page each: a batch (billing/pdf_forms.py)."""
     return render_pdfs(
         TEMPLATE, [{"r": receipt_data(account, period)} for account, period in items]

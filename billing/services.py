@@ -36,7 +36,6 @@ from billing.models import (
     Service,
 )
 from billing.money import ZERO, to_kopecks
-from billing.pdf import merge_pdf
 from billing.penalties import DebtorCategory
 from meters.selectors import add_months, month_end, month_start
 
@@ -636,8 +635,7 @@ def render_receipt_batch(*, batch_id: int) -> None:
     receipts = list(
         batch.receipts.select_related("account__subscriber", "period").order_by("account__number")
     )
-    files = billing_receipts.render_receipts([(r.account, r.period) for r in receipts])
-    print_file = merge_pdf(files)
+    files, print_file = billing_receipts.render_receipts([(r.account, r.period) for r in receipts])
     with transaction.atomic():
         batch = ReceiptBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status == ReceiptBatch.Status.READY:  # another worker won the race

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Period
-from billing.pdf import merge_pdf
 from debtors import batch_tasks, documents, services
 from debtors.models import FINAL_STAGES, DebtCase, DebtDocument, DocumentBatch
 
@@ -129,8 +128,8 @@ def render_batch(*, batch_id: int) -> None:
     if not members:
         logger.warning("document batch %s is empty", batch_id)
         return
-    files = dict(zip([d.pk for d in members], documents.document_pdfs(members), strict=True))
-    print_file = merge_pdf(list(files.values()))
+    rendered, print_file = documents.document_pdfs(members)
+    files = dict(zip([d.pk for d in members], rendered, strict=True))
     with transaction.atomic():
         batch = (
             DocumentBatch.objects.select_for_update(of=("self",))

@@ -28,7 +28,7 @@ from accounts.models import AccountLink, PersonalAccount, Subscriber
 from billing.amount_words import amount_with_words
 from billing.money import ZERO
 from billing.payment_qr import build_payload, qr_png
-from billing.pdf import render_pdf, render_pdfs
+from billing.pdf import merge_pdf, render_pdf, render_pdfs
 from billing.receipts import payee
 from billing.templatetags.money import month_ru
 from debtors import batch_tasks
@@ -308,18 +308,21 @@ def document_pdf(document: DebtDocument) -> bytes:
     return render_pdf(template_name(document), document_context(document))
 
 
-def document_pdfs(documents: Sequence[DebtDocument]) -> list[bytes]:
-    """Documents of a batch as PDF files, in order: each template's as one batch
-    (billing/pdf_forms.py lays out each form once)."""
+def document_pdfs(documents: Sequence[DebtDocument]) -> tuple[list[bytes], bytes]:
+    """Documents of a batch as PDF files, in order, and their print file: each template's
+    as one batch (billing/pdf_forms.py lays out each form once)."""
     by_template: dict[str, list[int]] = {}
     for number, document in enumerate(documents):
         by_template.setdefault(template_name(document), []).append(number)
     files: list[bytes] = [b""] * len(documents)
+    print_file = b""
     for name, numbers in by_template.items():
-        rendered = render_pdfs(name, [document_context(documents[n]) for n in numbers])
+        rendered, print_file = render_pdfs(name, [document_context(documents[n]) for n in numbers])
         for number, data in zip(numbers, rendered, strict=True):
             files[number] = data
-    return files
+    if len(by_template) > 1:  # documents of several kinds: the print file in their order
+        print_file = merge_pdf(files)
+    return files, print_file
 
 
 def file_name(document: DebtDocument) -> str:

@@ -20,7 +20,7 @@ from billing.pdf import render_pdf
 from billing.templatetags.pdf_fields import field
 from tests.billing.conftest import bill, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
-from tests.pdfs import assert_same_places, placed
+from tests.pdfs import assert_same_places, lines, placed
 
 MAR = date(2025, 3, 1)
 PAGE = (
@@ -66,7 +66,7 @@ def test_fields_are_drawn_where_weasyprint_lays_them_out():
         whole_laid_out.append(html)
         return pdf_forms_whole(html)
 
-    batch = pdf_forms.render_many(documents, whole)
+    batch, _ = pdf_forms.render_many(documents, whole)
 
     assert whole_laid_out == []  # one form for both, laid out once
     for html, data, (name, amount) in zip(
@@ -120,7 +120,7 @@ def test_what_a_form_cant_hold_is_laid_out_whole():
         whole_laid_out.append(html)
         return pdf_forms_whole(html)
 
-    files = pdf_forms.render_many(documents, whole)
+    files, _ = pdf_forms.render_many(documents, whole)
 
     # The long address would wrap in its cell: that document is laid out whole.
     assert whole_laid_out == [documents[2]]
@@ -165,10 +165,10 @@ def test_receipts_of_a_batch_read_as_the_single_receipt():
 
     datas = [receipts.receipt_data(account, period) for account in accounts]
     htmls = [render_to_string(receipts.TEMPLATE, {"r": data}) for data in datas]
-    batch = pdf_forms.render_many(htmls, whole)
+    batch, printed = pdf_forms.render_many(htmls, whole)
 
     assert whole_laid_out == []
-    files = receipts.render_receipts([(account, period) for account in accounts])
+    files, _ = receipts.render_receipts([(account, period) for account in accounts])
     for account, data in zip(accounts, files, strict=True):
         assert where(data, account.number)
     for data, html, drawn in zip(datas, htmls, batch, strict=True):
@@ -182,3 +182,8 @@ def test_receipts_of_a_batch_read_as_the_single_receipt():
         decoded = zxingcpp.read_barcodes(image)[0].text
         assert decoded == data.payload
         assert parse_payload(decoded)["PersAcc"] == data.account.number
+    # The print file holds the same pages in order, each form written once.
+    assert len(pypdf.PdfReader(io.BytesIO(printed)).pages) == len(accounts)
+    for number, drawn in enumerate(batch):
+        assert lines(printed, number) == lines(drawn, 0)
+    assert len(printed) < sum(len(drawn) for drawn in batch)
