@@ -465,9 +465,11 @@ def receipts(
     return steps
 
 
-def notices(city: City, *, count: int, floor: tuple[float, float]) -> list[Step]:
-    """Notices of debt to debtors: one by one (documents.render_document) and as a batch
-    with its print file (batches.render_batch). The e-mails they queue are not sent."""
+def notices(city: City, *, batch_size: int, singles: int, floor: tuple[float, float]) -> list[Step]:
+    """Notices of debt to the largest debtors (the longest notices): one by one
+    (documents.render_document) and as a batch with its print file (batches.render_batch).
+    The e-mails they queue are not sent."""
+    count = batch_size + singles
     period = _period(city)
     on = month_end(city.month) + timedelta(days=20)  # after the due date of the month
     owing = selectors.accounts_owing(on=on)
@@ -475,7 +477,7 @@ def notices(city: City, *, count: int, floor: tuple[float, float]) -> list[Step]
     chosen = sorted(overdue, key=lambda pk: -overdue[pk].debt)[:count]
     if not chosen:
         return []
-    singles = chosen[: max(count // 10, 1)]
+    alone = set(chosen[: min(singles, len(chosen) // 2)] or chosen[:1])
     batch = DocumentBatch.objects.create(kind=DebtDocument.Kind.NOTICE, period=period)
     documents_made = []
     for account_id in chosen:
@@ -497,7 +499,7 @@ def notices(city: City, *, count: int, floor: tuple[float, float]) -> list[Step]
             debt=figures.debt,
             penalty=figures.penalty,
             data=figures.as_json(),
-            batch=None if account_id in singles else batch,
+            batch=None if account_id in alone else batch,
         )
         document.number = f"{on:%y%m}-{document.pk}"
         document.save(update_fields=["number"])
@@ -524,7 +526,7 @@ def notices(city: City, *, count: int, floor: tuple[float, float]) -> list[Step]
         pages = _pages(file.read())
     steps.append(
         _document_step(
-            f"Notices of debt, a batch of {len(chosen) - len(singles)} with its print file "
+            f"Notices of debt, a batch of {len(chosen) - len(alone)} with its print file "
             "(per worker)",
             took[0],
             pages,

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from debtors.batches import DEFAULT_BATCH_SIZE
 from vodokanal.bench import city as bench_city
 from vodokanal.bench import measure, report
 
@@ -37,7 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--receipts", type=int, default=200, help="receipts in the batch")
         parser.add_argument("--singles", type=int, default=20, help="documents one at a time")
-        parser.add_argument("--notices", type=int, default=100, help="notices in all")
+        parser.add_argument(
+            "--notices",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help="notices in the batch (default: a production batch)",
+        )
         parser.add_argument(
             "--registry-lines", type=int, help="default: N, at most 100000 (the issue's file)"
         )
@@ -96,7 +102,8 @@ class Command(BaseCommand):
                     results[key] = step
                 for step in measure.notices(
                     city,
-                    count=int(options["notices"]),  # type: ignore[call-overload]
+                    batch_size=int(options["notices"]),  # type: ignore[call-overload]
+                    singles=singles,
                     floor=floor,
                 ):
                     key = "notices_batch" if "batch" in step.name else "notices_single"
