@@ -18,7 +18,7 @@ import zxingcpp
 from PIL import Image
 from segno import encoder as segno_encoder
 
-from billing import qr_mask
+from billing import payment_qr, qr_mask
 from billing.payment_qr import (
     PaymentDetails,
     build_payload,
@@ -253,6 +253,18 @@ def test_png_decodes_back_to_the_exact_payload():
     png = qr_png(payload, scale=4)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert decode_png(png) == [payload]
+
+
+@pytest.mark.parametrize("scale", [1, 3, 4])
+def test_png_has_the_very_pixels_segno_writes(scale):
+    """qr_png writes a row at a time; the image is the one segno's own writer makes."""
+    code = payment_qr._make_qr(EXAMPLE)
+    out = io.BytesIO()
+    code.save(out, kind="png", scale=scale)
+    ours = Image.open(io.BytesIO(qr_png(EXAMPLE, scale=scale))).convert("L")
+    segnos = Image.open(out).convert("L")
+    assert ours.size == segnos.size
+    assert ours.tobytes() == segnos.tobytes()
 
 
 def test_example_png_decodes_back_with_cyrillic_intact():
