@@ -1,17 +1,20 @@
 """Many documents of one template, laid out once per form: variable-data printing.
 
 A template marks its variable text with the `field` filter (templatetags/pdf_fields.py),
-which wraps it in `<span class="f">`, and a variable image with `class="f"`. Documents of
-a batch whose HTML is the same once their fields are set aside share a form: the same rows,
-the same branches. WeasyPrint lays each form out once, with its fields hidden, and every
-document of the form is that page with its own fields drawn where the layout put them
-(reportlab), the form under them as a Form XObject (pypdf).
+which wraps it in `<span class="f">`, and a variable image (a PNG data URI) with
+`class="f"`. Documents of a batch whose HTML is the same once their fields are set aside
+share a form: the same rows, the same branches. WeasyPrint lays each form out once, with
+its fields hidden; every document of the form is that page, as a Form XObject (pypdf), with
+its own field texts drawn where the layout put them (reportlab, with the font file
+fontconfig gives WeasyPrint) and its images embedded as they are. The batch's print file
+is written from the same pages, each form's page once.
 
 Nothing is assumed: the layout must prove that a field can't move anything else. A field
 is one line, in a fixed-layout table or a plain block, and either the last text on its line
-(left-aligned) or the only one (right-aligned). A form that breaks a rule, or a value wider
-than its room, sends the document to a whole layout of its own, as one document is rendered
-(billing/pdf.py): every file reads as WeasyPrint would lay it out.
+(left-aligned) or alone on it (right-aligned or centred). A form that breaks a rule, a
+value wider than its place or with a character the font lacks, sends the document to a
+whole layout of its own, as one document is rendered (billing/pdf.py): every file reads as
+WeasyPrint lays it out.
 """
 
 import base64
@@ -146,8 +149,12 @@ def lay_out_form(form_html: str) -> Form:
     )
     for number, page in enumerate(document.pages):
         _find_slots(page._page_box, form, number, block=None, safe=True)
-    if any(not isinstance(page.raw_get("/Contents"), IndirectObject) for page in form.pdf.pages):
-        raise NotAFormError("a page of the form is drawn by more than one stream")
+    for page in form.pdf.pages:
+        contents = page.raw_get("/Contents")
+        if not isinstance(contents, IndirectObject) or not isinstance(
+            contents.get_object(), StreamObject
+        ):
+            raise NotAFormError("a page of the form is drawn by more than one stream")
     return form
 
 
@@ -352,11 +359,18 @@ def _placed(form: Form, document: Document) -> list[tuple[TextSlot, float, str]]
                 raise NotAFormError(f"field {index} was not laid out")
             continue
         for slot in slots:
+            if not set(value) <= _characters(slot.font):
+                return None  # WeasyPrint would take the glyph from another font
             left = _place(slot, pdfmetrics.stringWidth(value, slot.font, slot.size))
             if left is None:
                 return None
             placed.append((slot, left, value))
     return placed
+
+
+@cache
+def _characters(font: str) -> frozenset[str]:
+    return frozenset(map(chr, pdfmetrics.getFont(font).face.charToGlyph))
 
 
 def _place(slot: TextSlot, width: float) -> float | None:
