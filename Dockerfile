@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 # WeasyPrint needs Pango; fonts with Cyrillic for the PDF documents.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-      fonts-dejavu-core fonts-liberation2 \
+      fonts-dejavu-core fonts-liberation2 fontconfig \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 vodokanal
 WORKDIR /app

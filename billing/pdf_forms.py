@@ -39,7 +39,7 @@ from pypdf.generic import (
     StreamObject,
 )
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
@@ -293,9 +293,13 @@ def _font(families: tuple[str, ...], weight: int, style: str) -> str:
     if style != "normal":
         pattern += ":slant=italic"
     command = ["fc-match", "--format=%{file}", pattern]  # fontconfig, as WeasyPrint asks it
-    path = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    name = f"form-{families[0]}-{weight}-{style}"
-    pdfmetrics.registerFont(TTFont(name, path))
+    try:
+        path = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+        name = f"form-{families[0]}-{weight}-{style}"
+        pdfmetrics.registerFont(TTFont(name, path))
+    except (OSError, subprocess.CalledProcessError, TTFError) as error:
+        # No fontconfig tool, or a font reportlab can't draw with: lay out whole.
+        raise NotAFormError(f"no font file for {pattern}: {error}") from error
     return name
 
 

@@ -191,3 +191,29 @@ def test_receipts_of_a_batch_read_as_the_single_receipt():
     for number, drawn in enumerate(batch):
         assert lines(printed, number) == lines(drawn, 0)
     assert len(printed) < sum(len(drawn) for drawn in batch)
+
+
+def test_without_fontconfig_the_batch_is_laid_out_whole(monkeypatch):
+    """No `fc-match` (a slim image without fontconfig): no form can draw its fields, so
+    every document is laid out whole, and nothing fails."""
+
+    def no_tool(*args, **kwargs):
+        raise FileNotFoundError("fc-match")
+
+    documents = [page("<p>Абонент: " + field(name) + "</p>") for name in ("Ли Ю", "Пётр")]
+    whole_laid_out = []
+
+    def whole(html: str) -> bytes:
+        whole_laid_out.append(html)
+        return pdf_forms_whole(html)
+
+    pdf_forms._font.cache_clear()
+    monkeypatch.setattr(pdf_forms.subprocess, "run", no_tool)
+    try:
+        files, printed = pdf_forms.render_many(documents, whole)
+    finally:
+        pdf_forms._font.cache_clear()
+
+    assert whole_laid_out == documents
+    assert where(files[1], "Абонент: Пётр")
+    assert len(pypdf.PdfReader(io.BytesIO(printed)).pages) == 2
