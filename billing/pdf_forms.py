@@ -23,6 +23,7 @@ import io
 import re
 import struct
 import subprocess
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -50,8 +51,11 @@ ROOM = 1.0  # pt kept free at a field's end: HarfBuzz and reportlab measure a ha
 FIELD = re.compile(r'<span class="f">(.*?)</span>', re.S)
 IMAGE = re.compile(r'<img class="f" src="([^"]*)"')
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
-SPACES = re.compile(r"[ \t\n\r\f]+")
-HIDDEN = "<style>.f { visibility: hidden }</style></head>"
+SPACES = re.compile(r"[ \t\n\r]+")  # what CSS collapses (white-space: normal)
+HIDDEN = "<style>[data-i], [data-j] { visibility: hidden }</style></head>"
+# Characters WeasyPrint lays out in ways a drawn line can't follow: line and paragraph
+# separators break the line, soft hyphens and other format characters are invisible.
+UNDRAWABLE = {"Zl", "Zp", "Cc", "Cf"}
 # A 1x1 transparent PNG: a hidden image's place is sized by its CSS, not by its pixels.
 BLANK_IMAGE = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
@@ -147,8 +151,10 @@ def lay_out_form(form_html: str) -> Form:
         pdf=PdfReader(io.BytesIO(document.write_pdf())),
         sizes=[(page.width * PX, page.height * PX) for page in document.pages],
     )
+    root = document.pages[0]._page_box.children[0].element
+    parents = {child: parent for parent in root.iter() for child in parent}
     for number, page in enumerate(document.pages):
-        _find_slots(page._page_box, form, number, block=None, safe=True)
+        _find_slots(page._page_box, form, number, block=None, safe=True, parents=parents)
     for page in form.pdf.pages:
         contents = page.raw_get("/Contents")
         if not isinstance(contents, IndirectObject) or not isinstance(
@@ -158,10 +164,12 @@ def lay_out_form(form_html: str) -> Form:
     return form
 
 
-def _find_slots(box: boxes.Box, form: Form, page: int, *, block, safe: bool) -> None:
+def _find_slots(box: boxes.Box, form: Form, page: int, *, block, safe: bool, parents: dict) -> None:
     style = box.style
-    if isinstance(box, boxes.TableBox) and style["table_layout"] != "fixed":
-        safe = False  # column widths would follow the content
+    if isinstance(box, boxes.TableBox) and (
+        style["table_layout"] != "fixed" or style["width"] == "auto"
+    ):
+        safe = False  # column widths would follow the content (fixed needs a width)
     if (
         style["float"] != "none"
         or style["position"] in ("absolute", "fixed")
@@ -174,13 +182,13 @@ def _find_slots(box: boxes.Box, form: Form, page: int, *, block, safe: bool) -> 
         _image_slot(box, form, page, safe=safe)
         return
     if isinstance(box, boxes.LineBox):
-        _line_slots(box, form, page, block=block, safe=safe)
+        _line_slots(box, form, page, block=block, safe=safe, parents=parents)
         return
     if isinstance(box, boxes.BlockContainerBox):
         block = box
     if isinstance(box, boxes.ParentBox):
         for child in box.children:
-            _find_slots(child, form, page, block=block, safe=safe)
+            _find_slots(child, form, page, block=block, safe=safe, parents=parents)
 
 
 def _image_slot(box: boxes.ReplacedBox, form: Form, page: int, *, safe: bool) -> None:
@@ -222,7 +230,9 @@ def _leaves(box: boxes.Box, field: int | None) -> Iterator[tuple[boxes.Box, int 
         yield box, field
 
 
-def _line_slots(line: boxes.LineBox, form: Form, page: int, *, block, safe: bool) -> None:
+def _line_slots(
+    line: boxes.LineBox, form: Form, page: int, *, block, safe: bool, parents: dict
+) -> None:
     leaves = list(_leaves(line, None))
     for leaf, _ in leaves:
         if isinstance(leaf, boxes.ReplacedBox):
@@ -243,14 +253,28 @@ def _line_slots(line: boxes.LineBox, form: Form, page: int, *, block, safe: bool
             or style["word_spacing"] != 0
             or style["text_transform"] != "none"
             or style["text_decoration_line"] != "none"
+            or style["font_kerning"] != "none"
+            or style["font_variant_ligatures"] != "none"
         ):
-            raise NotAFormError(f"field {index}: spacing or decoration is not drawn")
+            # reportlab draws glyph by glyph: no kerning, no ligatures, no spacing.
+            raise NotAFormError(f"field {index}: kerning, spacing or decoration is not drawn")
         position = next(n for n, (leaf, owner) in enumerate(leaves) if owner == index)
         align = _alignment(block, line)
+        if align != "left" and block.style["text_indent"].value != 0:
+            raise NotAFormError(f"field {index}: an indented line is not aligned here")
         # Left-aligned, nothing may follow it; otherwise it must be alone on its line.
         after = [leaf for n, leaf in others if n > position or align != "left"]
         if any(not _blank(leaf) for leaf in after):
             raise NotAFormError(f"field {index} has text after it on its line")
+        # What comes next is a forced break or the block's end, so no text after it could
+        # come up to its line; and if it starts its line, so does a forced break or the
+        # block, so no word of it could go up to the line before.
+        element = text.element
+        first = all(_blank(leaf) for n, leaf in others if n < position)
+        if not _at_break(element, parents, block.element, after=True) or (
+            first and not _at_break(element, parents, block.element, after=False)
+        ):
+            raise NotAFormError(f"field {index} is not set apart by line breaks")
         color = style["color"].to("srgb")
         slots.append(
             TextSlot(
@@ -267,12 +291,36 @@ def _line_slots(line: boxes.LineBox, form: Form, page: int, *, block, safe: bool
         )
 
 
+def _at_break(element, parents: dict, block_element, *, after: bool) -> bool:
+    """Whether a <br> or the edge of the block comes right after (or before) the element,
+    with only collapsible space between."""
+    node = element
+    while True:
+        parent = parents.get(node)
+        if parent is None:
+            return False
+        siblings = list(parent)
+        at = siblings.index(node)
+        if after:
+            between = node.tail
+            neighbour = siblings[at + 1] if at + 1 < len(siblings) else None
+        else:
+            between = siblings[at - 1].tail if at else parent.text
+            neighbour = siblings[at - 1] if at else None
+        if SPACES.sub("", between or ""):
+            return False
+        if neighbour is not None:
+            return neighbour.tag == "br"
+        if parent is block_element:
+            return True
+        node = parent  # the edge of an inline element around it: look past it
+
+
 def _alignment(block, line: boxes.LineBox) -> str:
     align = block.style["text_align_all"]
     if align == "justify":
-        last = block.children and block.children[-1] is line
-        align = block.style["text_align_last"] if last else "justify"
-        align = "start" if align == "auto" else align
+        # Which lines WeasyPrint justifies depends on where the paragraph breaks.
+        raise NotAFormError("a field in justified text is not drawn")
     if align in ("left", "start"):
         return "left"
     if align in ("right", "end"):
@@ -283,7 +331,7 @@ def _alignment(block, line: boxes.LineBox) -> str:
 
 
 def _blank(box: boxes.Box) -> bool:
-    return isinstance(box, boxes.TextBox) and not box.text.strip()
+    return isinstance(box, boxes.TextBox) and not SPACES.sub("", box.text)
 
 
 @cache
@@ -342,7 +390,7 @@ def draw(form: Form, documents: dict[int, Document]) -> dict[int, Drawn]:
             overlay=reader,
             first=order * pages,
             images=tuple(
-                (slot, _png(documents[number].images[index]))
+                (slot, _checked_png(documents[number].images[index]))
                 for index, slots in form.images.items()
                 for slot in slots
             ),
@@ -357,6 +405,8 @@ def _placed(form: Form, document: Document) -> list[tuple[TextSlot, float, str]]
     placed = []
     for index, text in enumerate(document.texts):
         value = _collapse(text)
+        if any(unicodedata.category(character) in UNDRAWABLE for character in value):
+            return None
         slots = form.texts.get(index)
         if not slots:
             if value:
@@ -394,11 +444,14 @@ def _collapse(text: str) -> str:
     return SPACES.sub(" ", text).strip(" ")
 
 
-def _png(uri: str) -> bytes:
+def _checked_png(uri: str) -> bytes:
+    """The PNG of an image field's data URI, checked to be one PDF can take as it is."""
     header, _, data = uri.partition(",")
     if not header.startswith("data:image/png"):
         raise NotAFormError("an image field must be a PNG data URI")
-    return base64.b64decode(data) if header.endswith(";base64") else data.encode()
+    png = base64.b64decode(data) if header.endswith(";base64") else data.encode()
+    _png_image(png)
+    return png
 
 
 def _png_image(png: bytes) -> StreamObject:

@@ -28,12 +28,18 @@ PAGE = (
     '@page {{ size: A4; margin: 10mm }} body {{ font-family: "DejaVu Sans"; font-size: 9pt }}'
     "table {{ width: 100%; border-collapse: collapse; table-layout: {layout} }}"
     "td {{ border: 0.5pt solid #000; padding: 1mm }} .num {{ text-align: right }}"
+    "{kerning}"
     "</style></head><body>{body}</body></html>"
 )
 
 
-def page(body: str, *, layout: str = "fixed", title: str = "Документ") -> str:
-    return PAGE.format(body=body, layout=layout, title=title)
+KERNING_OFF = ".f {{ font-kerning: none; font-variant-ligatures: none }}"
+
+
+def page(
+    body: str, *, layout: str = "fixed", title: str = "Документ", kerning: str = KERNING_OFF
+) -> str:
+    return PAGE.format(body=body, layout=layout, title=title, kerning=kerning)
 
 
 def where(data: bytes, text: str) -> tuple[float, float]:
@@ -91,6 +97,21 @@ def test_fields_are_drawn_where_weasyprint_lays_them_out():
         ("<table><tr><td>" + field("10,00") + "</td></tr></table>", "auto"),
         # A centred field must be alone on its line.
         ('<p style="text-align: center">Итого: ' + field("10,00") + "</p>", "fixed"),
+        # Justified text: which lines are justified depends on where the paragraph breaks.
+        ('<p style="text-align: justify">Итого: ' + field("10,00") + "</p>", "fixed"),
+        # A field starting a line that wrapped: a short value could go up to the line before.
+        (
+            '<p style="width: 20mm">ВодоснабжениеИВодоотведение ' + field("10,00") + "</p>",
+            "fixed",
+        ),
+        # Text after a field on the next line (no forced break) could come up to its line.
+        ('<p style="width: 30mm">' + field("10,00") + " и далее текст абзаца</p>", "fixed"),
+        # "Fixed" with no width is laid out automatically.
+        (
+            '<table style="width: auto"><tr><td>' + field("10,00") + "</td><td>Итого</td></tr>"
+            "</table>",
+            "fixed",
+        ),
         # A page-margin box as wide as its content.
         (
             "<style>@page { @bottom-left { content: element(ref) } } .ref { position: "
@@ -106,6 +127,14 @@ def test_a_form_that_breaks_a_rule_is_refused(body, layout):
         pdf_forms.lay_out_form(pdf_forms.take_apart(page(body, layout=layout)).form)
 
 
+def test_a_form_with_kerning_is_refused():
+    """reportlab draws glyph by glyph: a field WeasyPrint kerns can't be drawn the same."""
+    body = "<p>Абонент:<br>" + field("AVTO Wally") + "</p>"
+    with pytest.raises(pdf_forms.NotAFormError):
+        pdf_forms.lay_out_form(pdf_forms.take_apart(page(body, kerning="")).form)
+    assert pdf_forms.lay_out_form(pdf_forms.take_apart(page(body)).form).texts
+
+
 def test_what_a_form_cant_hold_is_laid_out_whole():
     narrow = (
         '<table><colgroup><col style="width: 30%"><col style="width: 70%"></colgroup>'
@@ -113,8 +142,10 @@ def test_what_a_form_cant_hold_is_laid_out_whole():
     )
     short, long = "ул. Мира, д. 1", "ул. Восточно-Кругликовская, д. 190, корпус 3, кв. 78"
     lacking = "ул. 李, д. 1"  # DejaVu Sans has no CJK: WeasyPrint takes it from another font
+    hyphen = "ул. Ми\u00adра, д. 2"  # a soft hyphen: WeasyPrint shows nothing there
     documents = [
-        page(narrow.format(field(value))) for value in (short, "ул. Луговая, д. 5", long, lacking)
+        page(narrow.format(field(value)))
+        for value in (short, "ул. Луговая, д. 5", long, lacking, hyphen)
     ]
     mixed = [documents[0], page("<p>Другой документ " + field("1") + " без пары</p>")]
     whole_laid_out = []
@@ -127,7 +158,7 @@ def test_what_a_form_cant_hold_is_laid_out_whole():
 
     # The long address would wrap in its cell, the other needs a font the form has not:
     # those documents are laid out whole.
-    assert whole_laid_out == [documents[2], documents[3]]
+    assert whole_laid_out == [documents[2], documents[3], documents[4]]
     assert long.split()[1] in pypdf.PdfReader(io.BytesIO(files[2])).pages[0].extract_text()
     assert where(files[0], short)
     # A document whose form no other shares is laid out whole too.
