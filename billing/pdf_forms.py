@@ -514,6 +514,9 @@ class Output:
         self._forms: dict[tuple[int, int], IndirectObject] = {}
 
     def add(self, drawn: Drawn) -> None:
+        language = drawn.form.pdf.trailer["/Root"].get("/Lang")
+        if language is not None:  # the document's language, for screen readers
+            self.writer._root_object[NameObject("/Lang")] = language
         for page in range(len(drawn.form.sizes)):
             new = self.writer.add_page(drawn.overlay.pages[drawn.first + page])
             names = {"/FormPage": self._form_page(drawn.form, page)}

@@ -217,6 +217,7 @@ def test_receipts_of_a_batch_read_as_the_single_receipt():
         decoded = zxingcpp.read_barcodes(image)[0].text
         assert decoded == data.payload
         assert parse_payload(decoded)["PersAcc"] == data.account.number
+    assert pypdf.PdfReader(io.BytesIO(batch[0])).trailer["/Root"]["/Lang"] == "ru"
     # The print file holds the same pages in order, each form written once.
     assert len(pypdf.PdfReader(io.BytesIO(printed)).pages) == len(accounts)
     for number, drawn in enumerate(batch):
