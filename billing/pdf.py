@@ -19,16 +19,17 @@ from billing import pdf_forms
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """One document as PDF bytes."""
-    return _write(render_to_string(template_name, context))
+    return html_pdf(render_to_string(template_name, context))
 
 
 def render_pdfs(template_name: str, contexts: Sequence[dict]) -> tuple[list[bytes], bytes]:
     """Documents of one template as PDF files, in order, and their print file: a batch."""
     htmls = [render_to_string(template_name, context) for context in contexts]
-    return pdf_forms.render_many(htmls, _write)
+    return pdf_forms.render_many(htmls, html_pdf)
 
 
-def _write(html: str) -> bytes:
+def html_pdf(html: str) -> bytes:
+    """A document's HTML laid out whole by WeasyPrint, as PDF bytes."""
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 

@@ -222,7 +222,8 @@ def _index(box: boxes.Box, attribute: str) -> int | None:
 def _leaves(box: boxes.Box, field: int | None) -> Iterator[tuple[boxes.Box, int | None]]:
     """The line's text and atomic boxes in order, each with the field it belongs to."""
     if isinstance(box, boxes.InlineBox):
-        field = _index(box, "data-i") if _index(box, "data-i") is not None else field
+        own = _index(box, "data-i")
+        field = own if own is not None else field
     if isinstance(box, boxes.ParentBox) and not isinstance(box, boxes.AtomicInlineLevelBox):
         for child in box.children:
             yield from _leaves(child, field)

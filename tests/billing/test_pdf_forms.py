@@ -8,15 +8,13 @@ from datetime import date
 import pypdf
 import pytest
 import zxingcpp
-from django.conf import settings
 from django.template.loader import render_to_string
 from PIL import Image
-from weasyprint import HTML
 
 from billing import pdf_forms, receipts
 from billing.models import Period
 from billing.payment_qr import parse_payload
-from billing.pdf import render_pdf
+from billing.pdf import html_pdf, render_pdf
 from billing.templatetags.pdf_fields import field
 from tests.billing.conftest import bill, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
@@ -49,11 +47,6 @@ def where(data: bytes, text: str) -> tuple[float, float]:
     return spots[0]
 
 
-def pdf_forms_whole(html: str) -> bytes:
-    """A document laid out whole, as one document is rendered."""
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
 def test_fields_are_drawn_where_weasyprint_lays_them_out():
     documents = [
         page(
@@ -70,7 +63,7 @@ def test_fields_are_drawn_where_weasyprint_lays_them_out():
 
     def whole(html: str) -> bytes:
         whole_laid_out.append(html)
-        return pdf_forms_whole(html)
+        return html_pdf(html)
 
     batch, _ = pdf_forms.render_many(documents, whole)
 
@@ -78,7 +71,7 @@ def test_fields_are_drawn_where_weasyprint_lays_them_out():
     for html, data, (name, amount) in zip(
         documents, batch, (("Иванов И. И.", "1 234,56 ₽"), ("Пётр Сидоров", "7,00 ₽")), strict=True
     ):
-        single = pdf_forms_whole(html)
+        single = html_pdf(html)
         assert_same_places(data, single)
         for text in (name, amount):
             x, y = where(data, text)
@@ -152,7 +145,7 @@ def test_what_a_form_cant_hold_is_laid_out_whole():
 
     def whole(html: str) -> bytes:
         whole_laid_out.append(html)
-        return pdf_forms_whole(html)
+        return html_pdf(html)
 
     files, _ = pdf_forms.render_many(documents, whole)
 
@@ -196,7 +189,7 @@ def test_receipts_of_a_batch_read_as_the_single_receipt():
 
     def whole(html: str) -> bytes:
         whole_laid_out.append(html)
-        return pdf_forms_whole(html)
+        return html_pdf(html)
 
     datas = [receipts.receipt_data(account, period) for account in accounts]
     htmls = [render_to_string(receipts.TEMPLATE, {"r": data}) for data in datas]
@@ -237,7 +230,7 @@ def test_without_fontconfig_the_batch_is_laid_out_whole(monkeypatch):
 
     def whole(html: str) -> bytes:
         whole_laid_out.append(html)
-        return pdf_forms_whole(html)
+        return html_pdf(html)
 
     pdf_forms._font.cache_clear()
     monkeypatch.setattr(pdf_forms.subprocess, "run", no_tool)

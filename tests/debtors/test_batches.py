@@ -185,9 +185,9 @@ def test_a_batchs_notices_read_as_the_single_notices(
     queued = queued_batches
     assert batches.issue_notices(period_id=period.pk, on=ON) == 3
     laid_out_whole: list[str] = []
-    write = billing_pdf._write
+    write = billing_pdf.html_pdf
     monkeypatch.setattr(
-        billing_pdf, "_write", lambda html: laid_out_whole.append(html) or write(html)
+        billing_pdf, "html_pdf", lambda html: laid_out_whole.append(html) or write(html)
     )
 
     batches.render_batch(batch_id=queued[0])
