@@ -5,13 +5,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench venv browser pdf-libs clean
+.PHONY: run test test-calendar lint format bench venv browser pdf-libs clean
 
 run: $(STAMP)
 	$(PY) -m vodokanal.devservices run
 
 test: $(STAMP) node_modules/.installed browser pdf-libs lint
 	$(PY) -m vodokanal.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite once per day of the calendar (vodokanal/devservices.py: CALENDAR_DAYS), the
+# portal's clock set to it in every process; `VODOKANAL_TODAY=2027-01-14 make test` runs one day.
+test-calendar: $(STAMP) node_modules/.installed browser pdf-libs lint
+	$(PY) -m vodokanal.devservices calendar -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from accounts.validators import is_valid_inn, is_valid_ogrn
+from vodokanal import clock
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - published demo credential, DEBUG only
 
@@ -244,12 +245,11 @@ def ogrnip15(rng: random.Random) -> str:
 
 
 def _subscriber_user(email: str, full_name: str):  # type: ignore[no-untyped-def]
-    from django.utils import timezone
 
     from accounts.models import User
 
     user, created = User.objects.get_or_create(
-        email=email, defaults={"full_name": full_name, "email_confirmed_at": timezone.now()}
+        email=email, defaults={"full_name": full_name, "email_confirmed_at": clock.now()}
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -257,11 +257,11 @@ def _subscriber_user(email: str, full_name: str):  # type: ignore[no-untyped-def
     return user
 
 
-def seed_demo_accounts(*, individuals: int = 400) -> int:
-    """Create the demo city; return how many accounts were created (0 on a rerun)."""
+def seed_demo_accounts(*, today: date, individuals: int = 400) -> int:
+    """Create the demo city as it stands on `today`; return how many accounts were created
+    (0 on a rerun)."""
     from django.contrib.auth.models import Group
     from django.db import transaction
-    from django.utils import timezone
 
     from accounts.models import AccountLink, PersonalAccount, Subscriber, User
     from accounts.services import account_number_for
@@ -297,7 +297,7 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
                 address=address,
                 residents=residents,
                 water_supply=not sewage_only,
-                opened_on=timezone.localdate().replace(year=2015 + rng.randint(0, 8), day=1),
+                opened_on=today.replace(year=2015 + rng.randint(0, 8), day=1),
             )
         for org_name in MANAGING_ORGS:
             address = house_address(rng)
@@ -312,7 +312,7 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
                         ogrn=ogrn,
                         legal_address=address,
                         contract_number=f"МКД-{rng.randint(100, 999)}",
-                        contract_date=timezone.localdate().replace(year=2019, month=1, day=1),
+                        contract_date=today.replace(year=2019, month=1, day=1),
                     )
                 ),
                 address=address,
@@ -332,7 +332,7 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
                         ogrn=ogrn,
                         legal_address=address,
                         contract_number=f"ЮЛ-{rng.randint(1000, 9999)}",
-                        contract_date=timezone.localdate().replace(year=2020, month=3, day=1),
+                        contract_date=today.replace(year=2020, month=3, day=1),
                         socially_important=social,
                     )
                 ),
@@ -366,7 +366,7 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
                     "full_name": login.role.capitalize(),
                     "is_staff": True,
                     "is_superuser": login.superuser,
-                    "email_confirmed_at": timezone.now(),
+                    "email_confirmed_at": clock.now(),
                 },
             )
             if was_created:
@@ -392,6 +392,6 @@ def seed_demo_accounts(*, individuals: int = 400) -> int:
             user = _subscriber_user(login.email, login.role)
             for account in links[login.email]:
                 AccountLink.objects.get_or_create(
-                    user=user, account=account, defaults={"confirmed_at": timezone.now()}
+                    user=user, account=account, defaults={"confirmed_at": clock.now()}
                 )
     return created

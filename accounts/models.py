@@ -7,7 +7,6 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.validators import (
@@ -16,6 +15,7 @@ from accounts.validators import (
     validate_kpp,
     validate_ogrn,
 )
+from vodokanal import clock
 
 # Link codes avoid look-alike characters (0/O, 1/I/L), because people copy them from paper.
 LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -59,7 +59,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField("ФИО", max_length=200, blank=True)
     is_staff = models.BooleanField("сотрудник", default=False)
     is_active = models.BooleanField("активен", default=True)
-    date_joined = models.DateTimeField("зарегистрирован", default=timezone.now)
+    date_joined = models.DateTimeField("зарегистрирован", default=clock.now)
     email_confirmed_at = models.DateTimeField("e-mail подтверждён", null=True, blank=True)
 
     objects = UserManager()
@@ -115,7 +115,7 @@ class Subscriber(models.Model):
         default=False,
         help_text="Ограничение подачи только в особом порядке (416-ФЗ ст. 21).",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -186,7 +186,7 @@ class PersonalAccount(models.Model):
         choices=TariffCategory.choices,
         default=TariffCategory.POPULATION,
     )
-    opened_on = models.DateField("открыт", default=timezone.localdate)
+    opened_on = models.DateField("открыт", default=clock.today)
     closed_on = models.DateField("закрыт", null=True, blank=True)
     # Printed on every receipt; proves to the cabinet that the user holds the receipt.
     link_code = models.CharField("код для личного кабинета", max_length=12, default=new_link_code)
@@ -233,7 +233,7 @@ class AccountLink(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
     account = models.ForeignKey(PersonalAccount, on_delete=models.CASCADE, related_name="links")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "привязка лицевого счёта"

@@ -10,11 +10,11 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import AccountLink, PersonalAccount, User
 from accounts.phones import normalise_phone
 from accounts.validators import luhn_check_digit, validate_account_number
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def confirm_email(*, token: str) -> User:
     if user is None:
         raise ValidationError("Ссылка подтверждения неверна.", code="token_invalid")
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = timezone.now()
+        user.email_confirmed_at = clock.now()
         user.is_active = True
         user.save(update_fields=["email_confirmed_at", "is_active"])
     return user
@@ -126,7 +126,7 @@ def link_account(*, user: User, number: str, code: str) -> AccountLink:
         )
     link, _ = AccountLink.objects.get_or_create(user=user, account=account)
     if link.confirmed_at is None:
-        link.confirmed_at = timezone.now()
+        link.confirmed_at = clock.now()
         link.save(update_fields=["confirmed_at"])
     return link
 

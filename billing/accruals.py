@@ -7,7 +7,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import PersonalAccount
 from billing import selectors
@@ -15,6 +14,7 @@ from billing.models import AccrualRegistry, BillingRun, PaymentAgent, Period
 from billing.money import ZERO
 from meters.models import Meter, MeterReading
 from meters.selectors import LATEST_FIRST
+from vodokanal import clock
 
 LINE_END = "\r\n"
 
@@ -36,7 +36,7 @@ def _meters_by_account() -> dict[int, list[str]]:
         Meter.objects.filter(
             account__closed_on__isnull=True,
             state=Meter.State.WORKING,
-            verification_due__gte=timezone.localdate(),
+            verification_due__gte=clock.today(),
         )
         .annotate(last_value=Coalesce(Subquery(last), F("initial_reading")))
         .order_by("account_id", "serial")
@@ -99,7 +99,7 @@ def build_accrual_registry(*, agent: PaymentAgent, period: Period) -> AccrualReg
     registry.file.save(f"{agent.code}-{period.month:%Y-%m}.txt", ContentFile(content), save=False)
     registry.lines = len(rows)
     registry.total = total
-    registry.created_at = timezone.now()
+    registry.created_at = clock.now()
     registry.save()
     if old_name and old_name != registry.file.name:
         storage = registry.file.storage

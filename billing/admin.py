@@ -82,7 +82,7 @@ class PeriodAdmin(admin.ModelAdmin):
     def run_billing(self, request: HttpRequest, queryset: QuerySet[Period]) -> HttpResponse | None:
         for period in queryset.order_by("month"):
             try:
-                run = services.start_billing_run(period_id=period.pk, user=request.user)
+                run = services.start_billing_run(month=period.month, user=request.user)
             except ValidationError as error:
                 _message_errors(request, error)
                 continue

@@ -29,6 +29,7 @@ from django.db import connection
 from accounts.models import PersonalAccount
 from billing.models import Norm, Service
 from meters.selectors import month_end
+from vodokanal import clock
 
 # Months of a period's volumes and the weighted price of each tariff in them.
 _TARIFF_CTE = """
@@ -235,7 +236,7 @@ _STEPS = [
            billing_kopecks(l.volume * t.price), l.volume,
            CASE l.rank WHEN 1 THEN 'readings' WHEN 2 THEN 'average' WHEN 3 THEN 'norm'
                        WHEN 4 THEN 'norm_increased' ELSE 'readings' END,
-           round(t.price, 4), %(month)s, %(last_day)s, '', %(run)s, now()
+           round(t.price, 4), %(month)s, %(last_day)s, '', %(run)s, %(now)s
     FROM lines l
     JOIN month_tariff t ON t.service = l.service AND t.category = l.tariff_category
          AND t.month = %(month)s
@@ -282,7 +283,7 @@ _STEPS = [
                         || ' м³ вместо ' || replace(c.estimated::text, '.', ',')
                         || ' м³ по среднему или нормативу'
               END,
-           c.reading_id, %(run)s, now()
+           c.reading_id, %(run)s, %(now)s
     FROM corrections c
     JOIN accounts_personalaccount a ON a.id = c.account_id
     LEFT JOIN meters_meterreading r ON r.id = c.reading_id
@@ -356,6 +357,7 @@ def _params(*, period_id: int, run_id: int, month: date, start: date | None = No
     return {
         "period": period_id,
         "run": run_id,
+        "now": clock.now(),
         "month": month,
         "last_day": month_end(month),
         "start": start or month,

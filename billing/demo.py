@@ -9,12 +9,9 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from accounts.models import PersonalAccount, Subscriber
 from billing import selectors, services
 from billing.models import (
-    BillingRun,
     LedgerEntry,
     Norm,
     Payment,
@@ -67,32 +64,32 @@ def seed_tariffs_and_norms() -> None:
         )
 
 
-def seed_demo_billing() -> int:
-    """Bill every past month of the demo readings, close it, and pay it (mostly)."""
+def seed_demo_billing(*, today: date) -> int:
+    """Bill every month of the demo readings before `today`'s, close it, and pay it (mostly),
+    with payments up to `today`."""
     if Tariff.objects.exists():
         return 0
     rng = random.Random(644)  # noqa: S311 - demo data
     seed_tariffs_and_norms()
     _mark_hot_water(rng)
     first = MeterReading.objects.order_by("period").values_list("period", flat=True).first()
-    current = month_start(timezone.localdate())
+    current = month_start(today)
     month = first or add_months(current, -12)
     habits = _payment_habits(rng)
     while month < current:
-        period = services.ensure_period(month)
-        run = BillingRun.objects.create(period=period)
+        run = services.create_billing_run(month=month, on=today)
+        period = run.period
         services.run_billing(run_id=run.pk)
         services.close_period(period_id=period.pk)
-        _pay(rng, period, habits)
+        _pay(rng, period, habits, today=today)
         month = add_months(month, 1)
-    _registry_of_today(rng)
+    _registry_of_today(rng, today=today)
     return Period.objects.count()
 
 
-def _registry_of_today(rng: random.Random) -> None:
+def _registry_of_today(rng: random.Random, *, today: date) -> None:
     """A Sberbank registry of this month's payments so far, with one line for an account that
     does not exist: the accountant sees an import report and an unidentified payment."""
-    today = timezone.localdate()
     agent = PaymentAgent.objects.filter(code="sberbank").first()
     if agent is None or today.day < 3:
         return
@@ -149,10 +146,9 @@ def _payment_habits(rng: random.Random) -> dict[int, str]:
     return habits
 
 
-def _pay(rng: random.Random, period: Period, habits: dict[int, str]) -> None:
+def _pay(rng: random.Random, period: Period, habits: dict[int, str], *, today: date) -> None:
     """Payments for `period`'s receipts, dated in the following month, booked at once."""
     following = add_months(period.month, 1)
-    today = timezone.localdate()
     charged = _charges_by_account(period)
     owed = selectors.amounts_due(period=period)  # the receipt's total, old debt included
     months_left = (today.year - following.year) * 12 + today.month - following.month

@@ -1,10 +1,10 @@
 """Staff forms of billing: a payment taken by staff, and a manual correction."""
 
 from django import forms
-from django.utils import timezone
 
 from accounts.models import PersonalAccount
 from billing.models import Payment, Service
+from vodokanal import clock
 
 
 class AccountNumberField(forms.CharField):
@@ -33,7 +33,7 @@ class PaymentForm(forms.Form):
     amount = forms.DecimalField(
         label="Сумма, ₽", max_digits=14, decimal_places=2, min_value=0.01, localize=True
     )
-    paid_on = forms.DateField(label="Дата оплаты", initial=timezone.localdate)
+    paid_on = forms.DateField(label="Дата оплаты", initial=clock.today)
     source = forms.ChoiceField(
         label="Источник",
         choices=[
@@ -49,7 +49,7 @@ class PaymentForm(forms.Form):
 
     def clean_paid_on(self):  # type: ignore[no-untyped-def]
         paid_on = self.cleaned_data["paid_on"]
-        if paid_on > timezone.localdate():
+        if paid_on > clock.today():
             raise forms.ValidationError("Дата оплаты не может быть в будущем.")
         return paid_on
 

@@ -45,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.money import to_kopecks
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ def _parse_time(value: Any) -> datetime:
         else:
             if timezone.is_aware(moment):
                 return moment
-    return timezone.now()
+    return clock.now()
 
 
 # --- The demo bank ---
@@ -349,7 +350,7 @@ class DemoGateway:
             raise GatewayError("not_found", NOT_FOUND)
         if record["status"] == "pending":
             record["status"] = "succeeded" if paid else "canceled"
-            record["paid_at"] = timezone.now().isoformat() if paid else None
+            record["paid_at"] = clock.now().isoformat() if paid else None
             cache.set(self._key(payment_id), record, self.TTL_SECONDS)
         return record
 

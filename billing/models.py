@@ -14,11 +14,11 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import Func, Q
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import PersonalAccount
 from meters.models import Meter, MeterReading
+from vodokanal import clock
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 VOLUME = {"max_digits": 12, "decimal_places": 3}
@@ -162,7 +162,10 @@ class BillingRun(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField("создан", default=timezone.now)
+    created_at = models.DateTimeField("создан", default=clock.now)
+    # The day the run calculates on: penalties run to it (never past the month's end), and
+    # a run for a month may start only from its billing day (services._check_can_run).
+    calculated_on = models.DateField("дата расчёта", default=clock.today)
     started_at = models.DateTimeField("начат", null=True, blank=True)
     finished_at = models.DateTimeField("завершён", null=True, blank=True)
     accounts = models.PositiveIntegerField("лицевых счетов", default=0)
@@ -287,7 +290,7 @@ class RegistryImport(models.Model):
     agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="imports")
     file_name = models.CharField("файл", max_length=255)
     sha256 = models.CharField(max_length=64, unique=True)  # the same file twice is refused
-    imported_at = models.DateTimeField("загружен", default=timezone.now)
+    imported_at = models.DateTimeField("загружен", default=clock.now)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -333,7 +336,7 @@ class Payment(models.Model):
     )
     amount = models.DecimalField("сумма", **MONEY)
     paid_on = models.DateField("дата оплаты")  # business date from the bank, Moscow calendar
-    received_at = models.DateTimeField("получен", default=timezone.now)
+    received_at = models.DateTimeField("получен", default=clock.now)
     source = models.CharField("источник", max_length=20, choices=Source.choices)
     external_id = models.CharField("номер операции", max_length=64)
     # The month the payer named (registry field, receipt QR); allocation goes there first.
@@ -457,7 +460,7 @@ class LedgerEntry(models.Model):
         related_name="+",
         db_index=False,
     )
-    created_at = models.DateTimeField("записано", default=timezone.now)
+    created_at = models.DateTimeField("записано", default=clock.now)
 
     class Meta:
         verbose_name = "запись лицевой карты"
@@ -576,7 +579,7 @@ class ReceiptBatch(models.Model):
     number = models.PositiveIntegerField("номер пачки")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     print_file = models.FileField("файл для печати", upload_to="receipts/print/", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     rendered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -676,7 +679,7 @@ class AccrualRegistry(models.Model):
     file = models.FileField("файл", upload_to="accruals/")
     lines = models.PositiveIntegerField("строк", default=0)
     total = models.DecimalField("сумма к оплате", default=Decimal("0.00"), **MONEY)
-    created_at = models.DateTimeField("сформирован", default=timezone.now)
+    created_at = models.DateTimeField("сформирован", default=clock.now)
 
     class Meta:
         verbose_name = "реестр начислений"
@@ -717,7 +720,7 @@ class OnlinePayment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -32,6 +32,7 @@ from billing.amount_words import format_rub
 from billing.models import OnlinePayment, Payment, Receipt
 from billing.money import ZERO, to_kopecks
 from meters.selectors import month_start
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def start_online_payment(
         )
     if for_month is not None:
         for_month = month_start(for_month)
-        if for_month > month_start(timezone.localdate()):
+        if for_month > month_start(clock.today()):
             raise ValidationError(
                 "Нельзя оплатить месяц, который ещё не наступил.", code="month_in_future"
             )
@@ -121,7 +122,7 @@ def start_online_payment(
             "online payment %s not created at %s: %s", online.pk, gateway.name, error.code
         )
         online.status = OnlinePayment.Status.CANCELED
-        online.finished_at = timezone.now()
+        online.finished_at = clock.now()
         online.save(update_fields=["status", "finished_at"])
         raise
     online.gateway_payment_id = created.id
@@ -174,7 +175,7 @@ def _book(*, online_id: int, fetched: gateways.GatewayPayment) -> OnlinePayment:
     online = OnlinePayment.objects.select_for_update().get(pk=online_id)
     if online.status != OnlinePayment.Status.PENDING:  # another notification won the race
         return online
-    paid_at = fetched.paid_at or timezone.now()
+    paid_at = fetched.paid_at or clock.now()
     online.payment = services.register_payment(
         account_id=online.account_id,
         amount=online.amount,
@@ -185,7 +186,7 @@ def _book(*, online_id: int, fetched: gateways.GatewayPayment) -> OnlinePayment:
         user=online.created_by,
     )
     online.status = OnlinePayment.Status.SUCCEEDED
-    online.finished_at = timezone.now()
+    online.finished_at = clock.now()
     online.save(update_fields=["payment", "status", "finished_at"])
     logger.info("online payment %s booked as payment %s", online.pk, online.payment.pk)
     return online
@@ -196,7 +197,7 @@ def _cancel(*, online_id: int) -> OnlinePayment:
     online = OnlinePayment.objects.select_for_update().get(pk=online_id)
     if online.status == OnlinePayment.Status.PENDING:
         online.status = OnlinePayment.Status.CANCELED
-        online.finished_at = timezone.now()
+        online.finished_at = clock.now()
         online.save(update_fields=["status", "finished_at"])
         logger.info("online payment %s canceled at the gateway", online.pk)
     return online
@@ -235,7 +236,7 @@ def check_pending_online_payments() -> int:
     the tab): one confirmation task per payment created between CHECK_WITHIN and CHECK_AFTER
     ago. Rows the gateway never answered for are canceled. Returns the number queued.
     Safe to run twice: confirmation is idempotent."""
-    now = timezone.now()
+    now = clock.now()
     pending = OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING)
     orphans = pending.filter(gateway_payment_id__isnull=True, created_at__lt=now - ORPHAN_AFTER)
     for online_id in orphans.values_list("pk", flat=True):

@@ -41,6 +41,7 @@ from billing.money import ZERO, to_kopecks
 from billing.services import NewPayment, book_payments, register_payments
 from meters.models import Meter, MeterReading
 from meters.services import NewReading, submit_readings
+from vodokanal import clock
 
 MONEY_RE = re.compile(r"^\d+(\.\d{1,2})?$")
 READING_RE = re.compile(r"^\d+(\.\d+)?$")
@@ -841,7 +842,7 @@ def resolve_unidentified(*, unidentified_id: int, account_id: int, user: User) -
     item.status = UnidentifiedPayment.Status.RESOLVED
     item.payment = payment
     item.resolved_by = user
-    item.resolved_at = timezone.now()
+    item.resolved_at = clock.now()
     item.save(update_fields=["status", "payment", "resolved_by", "resolved_at"])
     return payment
 

@@ -14,11 +14,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DecimalField, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import PersonalAccount, Subscriber
 from billing import penalties
 from billing.models import (
+    BillingRun,
     KeyRate,
     LedgerEntry,
     Moratorium,
@@ -32,6 +32,8 @@ from billing.models import (
     Tariff,
 )
 from billing.money import ZERO, charge_amount
+from meters.selectors import month_start
+from vodokanal import clock
 
 CATEGORY_OF_KIND = {
     Subscriber.Kind.INDIVIDUAL: penalties.DebtorCategory.INDIVIDUAL,
@@ -183,7 +185,7 @@ def penalty_breakdown(
     account: PersonalAccount, *, as_of: date | None = None, tables: PenaltyTables | None = None
 ) -> penalties.PenaltyResult:
     """The penalty to date, line by line, as the subscriber sees it ("why this penalty")."""
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or clock.today()
     tables = tables or penalty_tables()
     data = engine_inputs([account.pk], as_of=as_of)[account.pk]
     return calculate(data, as_of=as_of, tables=tables)
@@ -224,7 +226,7 @@ class MonthDebt:
 
 def debt_by_month(account: PersonalAccount, *, on: date | None = None) -> list[MonthDebt]:
     """Every billed month, oldest first, with payments allocated as the law says (§6)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     data = engine_inputs([account.pk], as_of=on)[account.pk]
     applied = penalties.allocate_payments(data.debts, data.payments)
     return [
@@ -413,10 +415,27 @@ def amounts_due(*, period: Period) -> dict[int, Decimal]:
         return {account_id: total or ZERO for account_id, total in cursor.fetchall()}
 
 
+def first_billing_day(month: date) -> date:
+    """The first day a billing run for `month` may start: BILLING_RUN_DAY of the month, the
+    day after its reading window closes (settings check the order). Before it the month is
+    unfinished: its readings are still coming."""
+    return month_start(month).replace(day=settings.BILLING_RUN_DAY)
+
+
+def completed_periods() -> QuerySet[Period]:
+    """Months whose billing is complete: a run is done and none is queued or running (a
+    month being billed, or not yet billed, has no receipt)."""
+    active = [BillingRun.Status.QUEUED, BillingRun.Status.RUNNING]
+    return Period.objects.filter(runs__status=BillingRun.Status.DONE).exclude(
+        runs__status__in=active
+    )
+
+
 def billed_periods(account: PersonalAccount) -> QuerySet[Period]:
-    """Months with charges on the account: each has a receipt, newest first."""
+    """Completed months with charges on the account: each has a receipt, newest first."""
     return (
-        Period.objects.filter(entries__account=account, entries__kind=LedgerEntry.Kind.CHARGE)
+        completed_periods()
+        .filter(entries__account=account, entries__kind=LedgerEntry.Kind.CHARGE)
         .distinct()
         .order_by("-month")
     )

@@ -18,7 +18,6 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import DecimalField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, Least
-from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
 from billing import charges, selectors, tasks
@@ -38,6 +37,7 @@ from billing.models import (
 from billing.money import ZERO, to_kopecks
 from billing.penalties import DebtorCategory
 from meters.selectors import add_months, month_end, month_start
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +71,41 @@ def booking_period(on: date) -> Period:
 # --- The billing run ---
 
 
+def check_month_can_be_billed(month: date, *, on: date) -> None:
+    """Refuse a run for a month before its billing day (selectors.first_billing_day): its
+    readings are still coming, and nothing of an unfinished month is billed as if it were
+    over."""
+    first_day = selectors.first_billing_day(month)
+    if on < first_day:
+        raise ValidationError(
+            "Расчёт начислений за %(month)s можно запустить с %(day)s: до этого дня "
+            "принимаются показания за месяц.",
+            code="month_not_over",
+            params={"month": f"{month:%m.%Y}", "day": f"{first_day:%d.%m.%Y}"},
+        )
+
+
 @transaction.atomic
-def start_billing_run(*, period_id: int, user: User | None = None) -> BillingRun:
-    """Queue a billing run for an open period; one at a time per period."""
-    period = Period.objects.select_for_update().get(pk=period_id)
-    _check_can_run(period)
+def create_billing_run(
+    *, month: date, user: User | None = None, on: date | None = None
+) -> BillingRun:
+    """A new run for a month calculated on `on` (today), refused before the month's billing
+    day, for a closed period, or while another run of the period is queued or running."""
+    today = on or clock.today()
+    check_month_can_be_billed(month, on=today)
+    period = Period.objects.select_for_update().get(pk=ensure_period(month).pk)
+    _check_can_run(period, on=today)
     if period.runs.filter(status__in=[BillingRun.Status.QUEUED, BillingRun.Status.RUNNING]):
         raise ValidationError(
             "Расчёт за %(period)s уже выполняется.", code="run_active", params={"period": period}
         )
-    run = BillingRun.objects.create(period=period, started_by=user)
+    return BillingRun.objects.create(period=period, started_by=user, calculated_on=today)
+
+
+@transaction.atomic
+def start_billing_run(*, month: date, user: User | None = None) -> BillingRun:
+    """Queue a billing run for a month (create_billing_run) for a worker."""
+    run = create_billing_run(month=month, user=user)
     tasks.run_billing.delay_on_commit(run.pk)
     return run
 
@@ -88,18 +113,18 @@ def start_billing_run(*, period_id: int, user: User | None = None) -> BillingRun
 def start_scheduled_billing() -> BillingRun | None:
     """The beat's monthly run for the current month; skipped (and logged) when one is
     already queued, running or refused."""
-    period = ensure_period(timezone.localdate())
+    today = clock.today()
     try:
-        return start_billing_run(period_id=period.pk)
+        return start_billing_run(month=month_start(today))
     except ValidationError as error:
-        logger.warning("scheduled billing for period %s skipped: %s", period.pk, error.code)
+        logger.warning("scheduled billing for %s skipped: %s", today, error.code)
         return None
 
 
 def issue_scheduled_receipts() -> int:
     """The beat's receipts and the agents' accrual registries for the current month, once
     its run is done (the banks' apps then show the new amounts due)."""
-    period = ensure_period(timezone.localdate())
+    period = ensure_period(clock.today())
     try:
         count = issue_receipts(period_id=period.pk)
     except ValidationError as error:
@@ -126,7 +151,7 @@ def run_billing(*, run_id: int, penalties_in_tasks: bool = False) -> BillingRun:
     if run.status == BillingRun.Status.DONE:
         return run
     BillingRun.objects.filter(pk=run_id).update(
-        status=BillingRun.Status.RUNNING, started_at=timezone.now(), step="Начисления", error=""
+        status=BillingRun.Status.RUNNING, started_at=clock.now(), step="Начисления", error=""
     )
     with _failing_run(run_id):
         book_charges(run_id=run_id)
@@ -147,7 +172,7 @@ def _failing_run(run_id: int, *, refusals_only: bool = False) -> Iterator[None]:
         yield
     except ValidationError as error:
         BillingRun.objects.filter(pk=run_id).update(
-            status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=error.messages[0]
+            status=BillingRun.Status.FAILED, finished_at=clock.now(), error=error.messages[0]
         )
         logger.warning("billing run %s refused: %s", run_id, error.code)
         raise
@@ -163,14 +188,14 @@ def fail_billing_run(*, run_id: int) -> None:
         pk=run_id, status__in=[BillingRun.Status.QUEUED, BillingRun.Status.RUNNING]
     ).update(
         status=BillingRun.Status.FAILED,
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
         error="Внутренняя ошибка расчёта; подробности в журнале.",
     )
 
 
 def _complete_run(run_id: int) -> BillingRun:
     BillingRun.objects.filter(pk=run_id).update(
-        status=BillingRun.Status.DONE, finished_at=timezone.now(), step="Готово"
+        status=BillingRun.Status.DONE, finished_at=clock.now(), step="Готово"
     )
     run = BillingRun.objects.select_related("period").get(pk=run_id)
     logger.info("billing run %s done: %s accounts", run_id, run.accounts)
@@ -182,7 +207,7 @@ def book_charges(*, run_id: int) -> charges.ChargeTotals:
     """The set-based charges of the run's period, replacing the period's earlier ones."""
     run = BillingRun.objects.get(pk=run_id)
     period = Period.objects.select_for_update().get(pk=run.period_id)
-    _check_can_run(period)
+    _check_can_run(period, on=run.calculated_on)
     LedgerEntry.objects.filter(
         period=period,
         run__isnull=False,
@@ -200,7 +225,8 @@ def book_charges(*, run_id: int) -> charges.ChargeTotals:
     return totals
 
 
-def _check_can_run(period: Period) -> None:
+def _check_can_run(period: Period, *, on: date) -> None:
+    check_month_can_be_billed(period.month, on=on)
     if not period.is_open:
         raise ValidationError(
             "Период %(period)s закрыт: его начисления не меняются. Перерасчёт попадёт "
@@ -220,8 +246,14 @@ def _check_can_run(period: Period) -> None:
         )
 
 
+def penalty_date(run: BillingRun) -> date:
+    """The day a run's penalties run to: the last day of its month, or the run's own date
+    when the month has not ended (never a day after the calculation)."""
+    return min(month_end(run.period.month), run.calculated_on)
+
+
 def book_penalties(*, run_id: int) -> Decimal:
-    """Penalties to the last day of the period for every account that owes (penalties.md),
+    """Penalties to the run's penalty_date for every account that owes (penalties.md),
     here, one step after another: the same steps as the worker's tasks
     (start_penalty_tasks), with the same ledger and run totals as the result.
 
@@ -259,8 +291,8 @@ def find_penalty_debtors(*, run_id: int, accounts: tuple[int, int]) -> list[int]
     """The accounts of an id range (inclusive) whose penalty the run must calculate."""
     if not _is_active(run_id):
         return []
-    month = BillingRun.objects.values_list("period__month", flat=True).get(pk=run_id)
-    return selectors.principal_debtor_ids(as_of=month_end(month), accounts=accounts)
+    run = BillingRun.objects.select_related("period").get(pk=run_id)
+    return selectors.principal_debtor_ids(as_of=penalty_date(run), accounts=accounts)
 
 
 def start_penalty_chunks(*, run_id: int, account_ids: list[int]) -> list[list[int]]:
@@ -298,8 +330,8 @@ def _book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
         return ZERO
     run = BillingRun.objects.select_related("period").get(pk=run_id)
     period = run.period
-    _check_can_run(period)
-    as_of = month_end(period.month)
+    _check_can_run(period, on=run.calculated_on)
+    as_of = penalty_date(run)
     tables = selectors.penalty_tables()
     LedgerEntry.objects.filter(
         period=period, kind=LedgerEntry.Kind.PENALTY, run__isnull=False, account_id__in=account_ids
@@ -319,7 +351,7 @@ def _book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
         fixed = [period.pk, LedgerEntry.Kind.PENALTY.value, period.month, as_of, run.pk]
         columns = [list(column) for column in zip(*entries, strict=True)]
         with connection.cursor() as cursor:
-            cursor.execute(_INSERT_PENALTY_ENTRIES, [*fixed, timezone.now(), *columns])
+            cursor.execute(_INSERT_PENALTY_ENTRIES, [*fixed, clock.now(), *columns])
     # A chunk run again after its commit (a worker lost before it acknowledged the task)
     # counts twice here: the bar stops at the whole, and settle_penalties sets it exactly.
     BillingRun.objects.filter(pk=run_id).update(
@@ -381,7 +413,7 @@ def close_period(*, period_id: int, user: User | None = None) -> Period:
             params={"p": period},
         )
     period.status = Period.Status.CLOSED
-    period.closed_at = timezone.now()
+    period.closed_at = clock.now()
     period.closed_by = user
     period.save(update_fields=["status", "closed_at", "closed_by"])
     ensure_period(add_months(period.month, 1))
@@ -468,7 +500,7 @@ def _insert_payments(
     """Insert the payments in one statement; their ids, in order."""
     if not rows:
         return []
-    now = timezone.now()
+    now = clock.now()
     columns = [
         [row.account_id for row in rows],
         amounts,
@@ -496,7 +528,7 @@ def _insert_payment_entries(
         return
     periods: dict[date, Period] = {}
     sources = dict(Payment.Source.choices)
-    now = timezone.now()
+    now = clock.now()
     columns: list[list] = [[] for _ in range(10)]
     for row, amount, payment_id in zip(rows, amounts, ids, strict=True):
         month = month_start(row.paid_on)
@@ -575,7 +607,7 @@ def book_adjustment(
     if not penalty and service not in Service.values:
         raise ValidationError("Укажите услугу перерасчёта.", code="no_service")
     account = PersonalAccount.objects.select_for_update().get(pk=account_id)
-    today = timezone.localdate()
+    today = clock.today()
     period = booking_period(today)
     return LedgerEntry.objects.create(
         account=account,
@@ -601,7 +633,7 @@ def issue_receipts(*, period_id: int) -> int:
     pending by a crashed run are queued again. Returns the number of new receipts.
     """
     period = Period.objects.select_for_update().get(pk=period_id)
-    if not period.runs.filter(status=BillingRun.Status.DONE).exists():
+    if not selectors.completed_periods().filter(pk=period_id).exists():
         raise ValidationError(
             "Квитанции за %(p)s формируются после расчёта начислений.",
             code="not_billed",
@@ -640,7 +672,7 @@ def render_receipt_batch(*, batch_id: int) -> None:
         batch = ReceiptBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status == ReceiptBatch.Status.READY:  # another worker won the race
             return
-        now = timezone.now()
+        now = clock.now()
         for receipt, pdf in zip(receipts, files, strict=True):
             receipt.pdf.save(_receipt_name(receipt), ContentFile(pdf), save=False)
             receipt.rendered_at = now
@@ -670,7 +702,7 @@ def receipt_for(*, account: PersonalAccount, period: Period) -> Receipt:
         )
         if not receipt.pdf:
             receipt.pdf.save(_receipt_name(receipt), ContentFile(pdf), save=False)
-            receipt.rendered_at = timezone.now()
+            receipt.rendered_at = clock.now()
             receipt.save(update_fields=["pdf", "rendered_at"])
     return receipt
 

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import PersonalAccount
@@ -21,6 +20,7 @@ from billing.reconciliation import (
     reconciliation_act,
     render_reconciliation_act,
 )
+from vodokanal import clock
 
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:
@@ -38,7 +38,7 @@ def channels(request: HttpRequest) -> HttpResponse:
 @require_GET
 def finance(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
-    today = timezone.localdate()
+    today = clock.today()
     months = selectors.debt_by_month(account, on=today)
     context = {
         "account": account,
@@ -55,7 +55,7 @@ def finance(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def penalty(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
-    today = timezone.localdate()
+    today = clock.today()
     tables = selectors.penalty_tables()
     context = {
         "account": account,

@@ -44,6 +44,7 @@ from debtors.models import (
     Restriction,
     StateFeeBand,
 )
+from vodokanal import clock
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DASHBOARD_PERMISSION = "debtors.view_debt_dashboard"  # granted by migration 0004
@@ -75,7 +76,7 @@ class CourtForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     method = forms.ChoiceField(label="Способ доставки", choices=DebtDocument.Delivery.choices)
-    sent_on = _date_field("Дата отправки (передачи)", initial=timezone.localdate)
+    sent_on = _date_field("Дата отправки (передачи)", initial=clock.today)
     delivered_on = _date_field(
         "Дата вручения",
         required=False,
@@ -108,26 +109,26 @@ class EnforcementForm(forms.Form):
 
 class RestrictForm(forms.Form):
     method = forms.ChoiceField(label="Способ ограничения", choices=Restriction.Method.choices)
-    on = _date_field("Дата наряда", initial=timezone.localdate)
+    on = _date_field("Дата наряда", initial=clock.today)
 
 
 class RestrictedForm(forms.Form):
-    restricted_on = _date_field("Дата ограничения", initial=timezone.localdate)
+    restricted_on = _date_field("Дата ограничения", initial=clock.today)
 
 
 class RestoredForm(forms.Form):
-    restored_on = _date_field("Дата возобновления", initial=timezone.localdate)
+    restored_on = _date_field("Дата возобновления", initial=clock.today)
 
 
 class WriteOffForm(forms.Form):
     reason = forms.CharField(label="Основание списания", max_length=300)
-    on = _date_field("Дата", initial=timezone.localdate)
+    on = _date_field("Дата", initial=clock.today)
 
 
 class AgreementForm(forms.Form):
     account = forms.CharField(label="Лицевой счёт", max_length=20)
     number = forms.CharField(label="Номер соглашения", max_length=30)
-    signed_on = _date_field("Дата соглашения", initial=timezone.localdate)
+    signed_on = _date_field("Дата соглашения", initial=clock.today)
     schedule = forms.CharField(
         label="График платежей",
         widget=forms.Textarea(attrs={"rows": 8, "cols": 40}),
@@ -394,7 +395,7 @@ class AgeRangeFilter(admin.SimpleListFilter):
         if self.value() not in self.RANGES:
             return None
         _, low, high = self.RANGES[self.value()]
-        today = timezone.localdate()
+        today = clock.today()
         queryset = queryset.filter(overdue_since__isnull=False)
         if low is not None:  # age > low  <=>  overdue_since < today - low
             queryset = queryset.filter(overdue_since__lt=today - timedelta(days=low))
@@ -581,7 +582,7 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     def age(self, case: DebtCase) -> str:
         if case.overdue_since is None or case.closed_on is not None:
             return "—"
-        return str((timezone.localdate() - case.overdue_since).days)
+        return str((clock.today() - case.overdue_since).days)
 
     @admin.display(description="платежи после решения суда")
     def payments_after_decision(self, case: DebtCase) -> str:
@@ -800,7 +801,7 @@ class DebtDocumentAdmin(ReadOnlyAdmin):
         document = get_object_or_404(
             DebtDocument.objects.select_related("case__account"), pk=document_id
         )
-        initial = {"method": document.delivery, "sent_on": document.sent_on or timezone.localdate(),
+        initial = {"method": document.delivery, "sent_on": document.sent_on or clock.today(),
                    "delivered_on": document.delivered_on}  # fmt: skip
         form = DeliveryForm(request.POST if request.method == "POST" else None, initial=initial)
         if form.is_valid():
@@ -1075,7 +1076,7 @@ class InstallmentAgreementAdmin(ReadOnlyAdmin):
 
     @admin.display(description="исполнение")
     def progress(self, agreement: InstallmentAgreement) -> str:
-        progress = selectors.agreement_progress(agreement, on=timezone.localdate())
+        progress = selectors.agreement_progress(agreement, on=clock.today())
         return format_html(
             "оплачено {} из {}; наступило по графику {}{}",
             rub(progress.paid),

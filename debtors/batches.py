@@ -15,12 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Period
 from debtors import batch_tasks, documents, services
 from debtors.models import FINAL_STAGES, DebtCase, DebtDocument, DocumentBatch
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def batch_documents(*, document_ids: list[int], kind: str) -> DocumentBatch | No
 
 def issue_scheduled_notices(*, on: date | None = None) -> int:
     """The beat job: this month's notices, dated today (Moscow)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     period = billing_services.ensure_period(on)
     return issue_notices(period_id=period.pk, on=on)
 
@@ -146,6 +146,6 @@ def render_batch(*, batch_id: int) -> None:
             f"{batch.kind}{month}-{batch.pk:06d}.pdf", ContentFile(print_file), save=False
         )
         batch.status = DocumentBatch.Status.READY
-        batch.rendered_at = timezone.now()
+        batch.rendered_at = clock.now()
         batch.save(update_fields=["print_file", "status", "rendered_at"])
     logger.info("document batch %s rendered: %s documents", batch_id, len(members))

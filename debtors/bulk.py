@@ -11,11 +11,11 @@ from datetime import date
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from debtors import batches, bulk_tasks, services
 from debtors.models import BulkJob, DebtCase, DebtDocument
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def start_bulk(
     ids = sorted(set(case_ids))
     if not ids:
         raise ValidationError("Не выбрано ни одного дела.", code="empty")
-    params = {"on": timezone.localdate().isoformat(), **params}
+    params = {"on": clock.today().isoformat(), **params}
     for key in ACTIONS[action].params:
         if not str(params.get(key, "")).strip():
             raise ValidationError(
@@ -108,7 +108,7 @@ def run_bulk(*, job_id: int) -> BulkJob:
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().get(pk=job_id)
         if job.status != BulkJob.Status.DONE:
-            job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
+            job.status, job.finished_at = BulkJob.Status.DONE, clock.now()
             job.save(update_fields=["status", "finished_at"])
             _print_together(job)
     logger.info("bulk job %s done: %s done, %s refused", job.pk, job.done, job.failed)

@@ -11,10 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from billing.money import ZERO
 from debtors.models import FINAL_STAGES, DebtCase, Stage
+from vodokanal import clock
 
 MONTHS = 12
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -81,7 +81,7 @@ class Dashboard:
 
 def dashboard(*, on: date | None = None) -> Dashboard:
     """Everything the dashboard page shows, as of `on` (today in Moscow by default)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     stages = open_cases_by_stage()
     months = by_month(last=on.replace(day=1))
     return Dashboard(

@@ -4,8 +4,9 @@ a claim to an organisation, a warning to a person, and the published lists.
 Idempotent: once a case exists, nothing is added. Documents are queued for the worker.
 """
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.models import Subscriber
 from billing import services as billing_services
@@ -13,10 +14,10 @@ from debtors import lists, services
 from debtors.models import DebtCase
 
 
-def seed_demo_debtors() -> int:
+def seed_demo_debtors(*, today: date) -> int:
+    """Debt cases and documents as on `today`; 0 on a rerun."""
     if DebtCase.objects.exists():
         return 0
-    today = timezone.localdate()
     services.update_cases(on=today)
     period = billing_services.ensure_period(today)
     cases = list(DebtCase.objects.select_related("account__subscriber").order_by("-debt"))

@@ -22,7 +22,6 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from accounts.models import AccountLink, PersonalAccount, Subscriber
 from billing.amount_words import amount_with_words
@@ -34,6 +33,7 @@ from billing.templatetags.money import month_ru
 from debtors import batch_tasks
 from debtors.models import CourtCase, DebtDocument, Restriction
 from meters.models import Meter
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ def store_pdf(document: DebtDocument, pdf: bytes) -> None:
     """Save a rendered PDF on a locked document and queue its e-mail for after commit."""
     document.pdf.save(file_name(document), ContentFile(pdf), save=False)
     document.status = DebtDocument.Status.READY
-    document.rendered_at = timezone.now()
+    document.rendered_at = clock.now()
     document.save(update_fields=["pdf", "status", "rendered_at"])
     if document.kind in SUBSCRIBER_KINDS:
         batch_tasks.email_document.delay_on_commit(document.pk)
@@ -395,7 +395,7 @@ def email_document(*, document_id: int) -> int:
     to = recipients(document.case.account)
     if not to:
         return 0
-    claimed_at = timezone.now()
+    claimed_at = clock.now()
     claimed = DebtDocument.objects.filter(pk=document_id, emailed_at__isnull=True).update(
         emailed_at=claimed_at
     )

@@ -19,7 +19,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import PersonalAccount, Subscriber, User
 from accounts.validators import is_valid_inn
@@ -28,6 +27,7 @@ from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
 from billing.money import ZERO
 from debtors.models import DebtCase, PublishedEntry, PublishedList
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def remove_entry(*, entry_id: int, by: User) -> PublishedEntry:
     record. The next snapshot is computed afresh from the ledger."""
     entry = PublishedEntry.objects.select_for_update().get(pk=entry_id)
     if entry.removed_at is None:
-        entry.removed_at = timezone.now()
+        entry.removed_at = clock.now()
         entry.removed_by = by
         entry.save(update_fields=["removed_at", "removed_by"])
         logger.info("published entry %s removed by user %s", entry.pk, by.pk)

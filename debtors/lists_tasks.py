@@ -2,9 +2,9 @@
 
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
 from debtors import lists
+from vodokanal import clock
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -12,4 +12,4 @@ def publish_monthly_lists() -> None:
     """Beat, monthly on LISTS_PUBLISH_DAY (after the day's debt-case update): the snapshot
     of the debtor and good-payer lists as of today. Safe to run twice: the day's snapshot
     is made once."""
-    lists.publish_lists(on=timezone.localdate())
+    lists.publish_lists(on=clock.today())

@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import PersonalAccount, Subscriber
 from billing.models import Period
+from vodokanal import clock
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -48,7 +48,7 @@ class DebtCase(models.Model):
     penalty = models.DecimalField("пени", default=ZERO, **MONEY)
     overdue_since = models.DateField("просрочка с", null=True, blank=True)
     months_overdue = models.PositiveSmallIntegerField("месяцев долга", default=0)
-    updated_on = models.DateField("обновлено", default=timezone.localdate)
+    updated_on = models.DateField("обновлено", default=clock.today)
 
     class Meta:
         verbose_name = "дело о задолженности"
@@ -75,7 +75,7 @@ class CaseEvent(models.Model):
     """One move of a case (or a note on it): the case's full history."""
 
     case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     on = models.DateField("дата")
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
@@ -107,7 +107,7 @@ class DocumentBatch(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     print_file = models.FileField("файл для печати", upload_to="debt-documents/print/", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     rendered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -150,7 +150,7 @@ class DebtDocument(models.Model):
         Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     number = models.CharField("номер", max_length=30, blank=True)
-    issued_on = models.DateField("дата документа", default=timezone.localdate)
+    issued_on = models.DateField("дата документа", default=clock.today)
     debt = models.DecimalField("долг", default=ZERO, **MONEY)
     penalty = models.DecimalField("пени", default=ZERO, **MONEY)
     deadline = models.DateField("срок оплаты", null=True, blank=True)
@@ -311,7 +311,7 @@ class PublishedList(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     snapshot_on = models.DateField("по состоянию на")
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(default=clock.now)
     threshold = models.DecimalField("порог долга", default=ZERO, **MONEY)
     min_days = models.PositiveSmallIntegerField("просрочка более, дней", default=0)
 
@@ -407,7 +407,7 @@ class BulkJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from billing import selectors as billing_selectors
@@ -31,6 +30,7 @@ from debtors.models import (
     Restriction,
     Stage,
 )
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def update_cases(*, on: date | None = None) -> dict[str, int]:
 
     Idempotent: a rerun on the same day changes nothing. Returns counts for the log.
     """
-    on = on or timezone.localdate()
+    on = on or clock.today()
     owing = billing_selectors.accounts_owing(on=on)
     overdue = billing_selectors.overdue_by_account(owing, on=on)
     minimum = Decimal(settings.DEBT_CASE_MIN_DEBT)

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import PersonalAccount
@@ -19,6 +18,7 @@ from billing.money import ZERO
 from debtors import documents as debt_documents
 from debtors.models import DebtDocument, InstallmentAgreement, Instalment
 from debtors.selectors import AgreementProgress, agreement_progress
+from vodokanal import clock
 
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:
@@ -101,7 +101,7 @@ def schedule_rows(
 @require_GET
 def documents(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
-    today = timezone.localdate()
+    today = clock.today()
     agreement = cabinet_agreement(account)
     context: dict[str, object] = {
         "account": account,

@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 import meters.voice.admin  # noqa: F401 - registers the phone line's calls and statistics
 from meters import importing, services
 from meters.models import ImportBatch, Meter, MeterReading
+from vodokanal import clock
 
 
 class OperatorReadingForm(forms.Form):
@@ -21,7 +21,7 @@ class OperatorReadingForm(forms.Form):
     value = forms.DecimalField(
         label="Показание, м³", min_value=0, max_digits=12, decimal_places=3, localize=True
     )
-    taken_on = forms.DateField(label="Дата снятия показаний", initial=timezone.localdate)
+    taken_on = forms.DateField(label="Дата снятия показаний", initial=clock.today)
 
     def clean_serial(self) -> Meter:
         meter = (
@@ -42,7 +42,7 @@ class ReplacementForm(forms.Form):
         decimal_places=3,
         localize=True,
     )
-    replaced_on = forms.DateField(label="Дата замены", initial=timezone.localdate)
+    replaced_on = forms.DateField(label="Дата замены", initial=clock.today)
     new_serial = forms.CharField(label="Заводской номер нового счётчика", max_length=30)
     new_initial_reading = forms.DecimalField(
         label="Начальное показание нового счётчика, м³",

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import PersonalAccount, Subscriber
 from meters.models import Meter, MeterReading
@@ -71,12 +70,12 @@ def _meter(
 
 
 @transaction.atomic
-def seed_demo_meters() -> int:
-    """Create meters and 13 months of readings once; a rerun finds meters and does nothing."""
+def seed_demo_meters(*, today: date) -> int:
+    """Create meters and the readings of the 12 months before `today`'s and of its own month up to
+    `today`, once; a rerun finds meters and does nothing."""
     if Meter.objects.exists():
         return 0
     rng = random.Random(354)  # noqa: S311 - demo data
-    today = timezone.localdate()
     accounts = PersonalAccount.objects.select_related("subscriber").order_by("number")
     meters: list[Meter] = []
     for account in accounts:
@@ -94,14 +93,14 @@ def seed_demo_meters() -> int:
     Meter.objects.bulk_create(meters)
 
     readings = []
-    last_month = month_start(today) if today.day >= 15 else add_months(month_start(today), -1)
+    this_month = month_start(today)
     for meter in meters:
         residents = meter.account.residents or rng.randint(8, 60)  # organisations: staff/visitors
         per_month = Decimal("3.4" if meter.kind == Meter.Kind.COLD else "2.1") * residents
         value = meter.initial_reading
         lazy = rng.random() < 0.12  # stopped passing readings some months ago
         for offset in range(12, -1, -1):
-            month = add_months(last_month, -offset)
+            month = add_months(this_month, -offset)
             taken_on = month.replace(day=rng.randint(15, 25))
             if (
                 taken_on <= meter.installed_on

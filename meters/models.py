@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from vodokanal import clock
+
 
 class Meter(models.Model):
     """A water meter (прибор учёта) of a personal account."""
@@ -85,7 +87,7 @@ class ImportBatch(models.Model):
 
     file_name = models.CharField("файл", max_length=255)
     sha256 = models.CharField(max_length=64, unique=True)
-    uploaded_at = models.DateTimeField("загружен", default=timezone.now)
+    uploaded_at = models.DateTimeField("загружен", default=clock.now)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -129,7 +131,7 @@ class MeterReading(models.Model):
     value = models.DecimalField("показание, м³", max_digits=12, decimal_places=3)
     taken_on = models.DateField("дата снятия показаний")
     period = models.DateField("расчётный месяц")  # the 1st of the month the reading is for
-    submitted_at = models.DateTimeField("передано", default=timezone.now)
+    submitted_at = models.DateTimeField("передано", default=clock.now)
     channel = models.CharField("канал", max_length=20, choices=Channel.choices)
     status = models.CharField(
         "статус", max_length=12, choices=Status.choices, default=Status.ACCEPTED
@@ -199,7 +201,7 @@ class PhoneCall(models.Model):
     call_id = models.CharField("идентификатор звонка", max_length=100)
     adapter = models.CharField("подключение", max_length=10, choices=Adapter.choices)
     caller = models.CharField("номер звонящего", max_length=40, blank=True)
-    started_at = models.DateTimeField("начало", default=timezone.now)
+    started_at = models.DateTimeField("начало", default=clock.now)
     ended_at = models.DateTimeField("окончание", null=True, blank=True)
     account = models.ForeignKey(
         "accounts.PersonalAccount",
@@ -255,7 +257,7 @@ class PhoneTurn(models.Model):
         verbose_name="сохранённое показание",
     )
     recording = models.FileField("запись", upload_to="voice/%Y/%m/", blank=True)
-    created_at = models.DateTimeField("время", default=timezone.now)
+    created_at = models.DateTimeField("время", default=clock.now)
 
     class Meta:
         verbose_name = "шаг звонка"

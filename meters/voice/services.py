@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import PersonalAccount
 from accounts.selectors import account_by_number
@@ -31,6 +30,7 @@ from meters.voice.dialog import (
     Submission,
     text,
 )
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class OrmBackend:
         account = account_by_number(number)
         if account is None:
             return None
-        closed = account.closed_on is not None and account.closed_on <= timezone.localdate()
+        closed = account.closed_on is not None and account.closed_on <= clock.today()
         return AccountInfo(id=account.pk, closed=closed)
 
     def working_meters(self, account_id: int) -> list[MeterInfo]:
@@ -130,7 +130,7 @@ def _handle_event(
     call.readings_stored = len(state.stored)
     if state.outcome and call.outcome == PhoneCall.Outcome.IN_PROGRESS:
         call.outcome = state.outcome
-        call.ended_at = timezone.now()
+        call.ended_at = clock.now()
         logger.info("phone call %s ended: %s", call.pk, call.outcome)
     call.save()
     _log_turn(call, event=event, reply=reply, recording=recording)
@@ -163,7 +163,7 @@ def fail_call(*, adapter: str, call_id: str, event: Event) -> Reply:
     call, _ = PhoneCall.objects.select_for_update().get_or_create(adapter=adapter, call_id=call_id)
     if call.outcome == PhoneCall.Outcome.IN_PROGRESS:
         call.outcome = PhoneCall.Outcome.FAILED
-        call.ended_at = timezone.now()
+        call.ended_at = clock.now()
         call.save(update_fields=["outcome", "ended_at"])
     _log_turn(call, event=event, reply=reply, recording=None)
     return reply

@@ -1,10 +1,12 @@
 """The monthly billing run: volumes by readings, averages and norms (ПП 354 п. 42, 59, 60),
 tariffs by days, reruns of an open month, late readings and closed months."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -28,6 +30,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 JAN, FEB, MAR, APR, MAY, JUN = (date(2025, m, 1) for m in range(1, 7))
 JUL, AUG, SEP, OCT, NOV, DEC = (date(2025, m, 1) for m in range(7, 13))
 JAN26 = date(2026, 1, 1)
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def monthly_readings(meter: Meter, months: list[date], step: str = "4.000", start: str = "100"):
@@ -257,7 +260,7 @@ def test_closed_month_cannot_be_changed(flat):
     before = ledger_rows()
 
     with pytest.raises(ValidationError, match="закрыт"):
-        services.start_billing_run(period_id=march.pk)
+        services.start_billing_run(month=march.month)
     with pytest.raises(ValidationError, match="закрыт"):
         bill(MAR)
     # The database refuses too, whoever asks.
@@ -317,15 +320,15 @@ def test_manual_adjustment_lands_in_the_open_period_with_its_reason(flat, staff_
     bill_and_close(MAR)
     clerk = staff_user("accountant")
 
-    entry = services.book_adjustment(
-        account_id=account.pk, amount=Decimal("-50.00"), service="water_supply",
-        for_month=MAR, reason="Акт обследования: утечка по вине исполнителя", user=clerk,
-    )  # fmt: skip
+    with time_machine.travel(datetime(2025, 4, 27, 12, tzinfo=MOSCOW), tick=False):
+        entry = services.book_adjustment(
+            account_id=account.pk, amount=Decimal("-50.00"), service="water_supply",
+            for_month=MAR, reason="Акт обследования: утечка по вине исполнителя", user=clerk,
+        )  # fmt: skip
 
-    assert entry.period.is_open
-    assert entry.period.month > MAR
-    assert (entry.for_month, entry.created_by) == (MAR, clerk)
-    bill(entry.period.month)  # a rerun of that month keeps staff corrections
+        assert entry.period.month == APR  # the open month of that day
+        assert (entry.for_month, entry.created_by) == (MAR, clerk)
+        bill(APR)  # a rerun of that month keeps staff corrections
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
     with pytest.raises(ValidationError, match="основание"):
         services.book_adjustment(
@@ -375,15 +378,14 @@ def test_run_billing_command_refuses_bad_and_closed_months(flat):
 
 @pytest.mark.usefixtures("rates")
 def test_beat_starts_the_current_months_run_once(flat, monkeypatch):
-    from django.utils import timezone
-
     from billing import tasks
 
     queued = []
     monkeypatch.setattr(tasks.run_billing, "delay_on_commit", queued.append)
 
-    run = services.start_scheduled_billing()
-    assert run.period.month == timezone.localdate().replace(day=1)
+    with time_machine.travel(datetime(2026, 11, 26, 1, tzinfo=MOSCOW), tick=False):
+        run = services.start_scheduled_billing()
+    assert (run.period.month, run.calculated_on) == (date(2026, 11, 1), date(2026, 11, 26))
     assert queued == [run.pk]
     assert services.start_scheduled_billing() is None  # already queued: skipped
     assert queued == [run.pk]
@@ -412,18 +414,16 @@ def test_reading_rejected_after_billing_is_withdrawn_in_the_open_month(flat):
 
 @pytest.mark.usefixtures("rates", "payment_agents")
 def test_beat_issues_receipts_and_accrual_registries_after_the_run(flat, monkeypatch):
-    from django.utils import timezone
-
     from billing import tasks
     from billing.models import AccrualRegistry, PaymentAgent, Receipt
 
     queued = []
     monkeypatch.setattr(tasks.render_receipt_batch, "delay_on_commit", queued.append)
-    month = timezone.localdate().replace(day=1)
-    assert services.issue_scheduled_receipts() == 0  # no run yet: nothing
-    bill(month)
-
-    assert services.issue_scheduled_receipts() == 1
+    month = date(2026, 11, 1)
+    with time_machine.travel(datetime(2026, 11, 27, 4, tzinfo=MOSCOW), tick=False):
+        assert services.issue_scheduled_receipts() == 0  # no run yet: nothing
+        bill(month)
+        assert services.issue_scheduled_receipts() == 1
     assert Receipt.objects.filter(period__month=month).count() == 1
     assert len(queued) == 1
     agents = PaymentAgent.objects.filter(is_active=True).count()

@@ -39,12 +39,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from accounts.services import account_number_for
 from billing.demo import seed_tariffs_and_norms
 from billing.models import BillingRun, Norm, Period, Tariff
 from meters.selectors import add_months, month_start
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class City:
 
 def measured_month(today: date | None = None) -> date:
     """The last full month: every day of it (readings, payments) is in the past."""
-    return add_months(month_start(today or timezone.localdate()), -1)
+    return add_months(month_start(today or clock.today()), -1)
 
 
 # --- Entry point ---
@@ -168,7 +168,7 @@ def ensure_city(
     started = time.perf_counter()
     Builder(accounts=accounts, month=month, seed=seed, log=log).build()
     seconds = time.perf_counter() - started
-    built_at = timezone.now()
+    built_at = clock.now()
     _write_marker(accounts=accounts, month=month, seed=seed, built_at=built_at, seconds=seconds)
     log(f"city of {accounts} accounts built in {seconds:.1f} s")
     return City(
@@ -386,8 +386,8 @@ class Builder:
                     period=period,
                     status=BillingRun.Status.DONE,
                     step="Готово",
-                    started_at=timezone.now(),
-                    finished_at=timezone.now(),
+                    started_at=clock.now(),
+                    finished_at=clock.now(),
                 )
                 self.runs[month] = run.pk
 
@@ -635,9 +635,9 @@ class Builder:
     def _close_history(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE billing_period SET status = 'closed', closed_at = now() "
+                "UPDATE billing_period SET status = 'closed', closed_at = %s "
                 "WHERE month < %s AND status = 'open'",
-                [self.month],
+                [clock.now(), self.month],
             )
             for month in self.months[:-1]:
                 cursor.execute(

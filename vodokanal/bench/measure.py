@@ -31,7 +31,6 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint import HTML
 
@@ -51,6 +50,7 @@ from debtors import batch_tasks, batches, documents
 from debtors import selectors as debtor_selectors
 from debtors.models import DebtCase, DebtDocument, DocumentBatch
 from meters.selectors import month_end
+from vodokanal import clock
 from vodokanal.bench.city import BENCH_EMAIL_DOMAIN, City
 
 MIB = 1024 * 1024
@@ -270,7 +270,7 @@ def billing_run(city: City) -> tuple[Step, int]:
             _sql(_FLOOR_CHARGES, params)
         floor_rows, floor_total = _sql("SELECT count(*), sum(amount) FROM bench_floor_charges")[0]
     run = BillingRun.objects.create(period=period, status=BillingRun.Status.RUNNING)
-    BillingRun.objects.filter(pk=run.pk).update(started_at=timezone.now(), step="Начисления")
+    BillingRun.objects.filter(pk=run.pk).update(started_at=clock.now(), step="Начисления")
     with PeakMemory() as memory, timed() as took:
         totals = services.book_charges(run_id=run.pk)
     rows = LedgerEntry.objects.filter(run=run).count()
@@ -331,7 +331,7 @@ def penalty_run(city: City, run_id: int, *, workers: int = PENALTY_WORKERS) -> S
         with PeakMemory() as memory, timed() as took:
             services.book_penalties(run_id=run_id)
         BillingRun.objects.filter(pk=run_id).update(
-            status=BillingRun.Status.DONE, finished_at=timezone.now(), step="Готово"
+            status=BillingRun.Status.DONE, finished_at=clock.now(), step="Готово"
         )
     run = BillingRun.objects.get(pk=run_id)
     if run.status != BillingRun.Status.DONE:
@@ -710,7 +710,7 @@ def cabinet_users(city: City, count: int) -> list[tuple[str, str]]:
             user.set_unusable_password()
             user.save(update_fields=["password"])
         AccountLink.objects.update_or_create(
-            user=user, account_id=account_id, defaults={"confirmed_at": timezone.now()}
+            user=user, account_id=account_id, defaults={"confirmed_at": clock.now()}
         )
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)

@@ -17,6 +17,7 @@ import weasyprint
 from django.db import connection
 from django.utils import timezone
 
+from vodokanal import clock
 from vodokanal.bench.city import City
 from vodokanal.bench.measure import LoadResult, Step
 
@@ -158,7 +159,7 @@ def render(
     when: datetime | None = None,
 ) -> str:
     """The results block as Markdown (also what the command prints)."""
-    when = when or timezone.localtime()
+    when = when or timezone.localtime(clock.now())
     lines = [
         BEGIN.format(accounts=city.accounts),
         f"## Latest run: N = {city.accounts:,} accounts".replace(",", " "),

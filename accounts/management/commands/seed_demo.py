@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 from accounts.demo import seed_demo_accounts
+from vodokanal import clock
 
 
 class Command(BaseCommand):
@@ -15,8 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--individuals", type=int, default=400)
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
-        created = seed_demo_accounts(individuals=options["individuals"])
+        today = clock.today()
+        created = seed_demo_accounts(today=today, individuals=options["individuals"])
         self.stdout.write(f"Демо-данные: создано лицевых счетов {created}.")
         for path in settings.DEMO_SEEDERS:
-            count = import_string(path)()
+            count = import_string(path)(today=today)
             self.stdout.write(f"Демо-данные: {path}: {count}.")

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from billing import cbr, penalties
 from billing.models import KeyRate
+from vodokanal import clock
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         last = KeyRate.objects.order_by("-valid_from").first()
         # From the last known decision on: the service's rate on that day is the baseline.
         date_from = last.valid_from if last else cbr.FIRST_DAY
-        today = timezone.localdate()
+        today = clock.today()
         if date_from > today:
             self.stdout.write("Новых решений по ключевой ставке нет.")
             return

@@ -7,10 +7,9 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from billing import services
-from billing.models import BillingRun
+from vodokanal import clock
 
 
 class Command(BaseCommand):
@@ -20,13 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="ГГГГ-ММ; по умолчанию текущий месяц")
 
     def handle(self, *args: object, **options: object) -> None:
-        month = _month(options["month"]) if options["month"] else timezone.localdate()
-        period = services.ensure_period(month)
-        run = BillingRun.objects.create(period=period)
+        month = _month(options["month"]) if options["month"] else clock.today()
         try:
+            run = services.create_billing_run(month=month)
             run = services.run_billing(run_id=run.pk)
         except ValidationError as error:
             raise CommandError(error.messages[0]) from None
+        period = run.period
         self.stdout.write(
             f"Расчёт за {period}: лицевых счетов {run.accounts}, начислено {run.charged} ₽, "
             f"перерасчёты {run.adjusted} ₽, пени {run.penalties} ₽ (должников {run.debtors})."
