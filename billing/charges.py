@@ -236,7 +236,7 @@ _STEPS = [
            billing_kopecks(l.volume * t.price), l.volume,
            CASE l.rank WHEN 1 THEN 'readings' WHEN 2 THEN 'average' WHEN 3 THEN 'norm'
                        WHEN 4 THEN 'norm_increased' ELSE 'readings' END,
-           round(t.price, 4), %(month)s, %(last_day)s, '', %(run)s, %(now)s
+           round(t.price, 4), %(month)s, %(booked_on)s, '', %(run)s, %(now)s
     FROM lines l
     JOIN month_tariff t ON t.service = l.service AND t.category = l.tariff_category
          AND t.month = %(month)s
@@ -267,7 +267,7 @@ _STEPS = [
          booked_on, reason, reading_id, run_id, created_at)
     SELECT c.account_id, %(period)s, 'adjustment', c.service,
            billing_kopecks(c.volume * t.price), c.volume, 'recalculation', round(t.price, 4),
-           c.for_month, %(last_day)s,
+           c.for_month, %(booked_on)s,
            'Перерасчёт за ' || to_char(c.for_month, 'MM.YYYY') || ': '
            || CASE WHEN c.withdrawn IS NOT NULL
                    THEN 'показание от ' || to_char(r.taken_on, 'DD.MM.YYYY')
@@ -331,9 +331,15 @@ def missing_tariffs(*, period_id: int, month: date) -> list[tuple[str, str, date
         return cursor.fetchall()
 
 
-def bill_period(*, period_id: int, run_id: int, month: date, start: date) -> ChargeTotals:
-    """Replace nothing, insert everything: the caller has removed the run's earlier rows."""
-    params = _params(period_id=period_id, run_id=run_id, month=month, start=start)
+def bill_period(
+    *, period_id: int, run_id: int, month: date, start: date, booked_on: date
+) -> ChargeTotals:
+    """Replace nothing, insert everything: the caller has removed the run's earlier rows.
+    Charges and adjustments are dated `booked_on`, the run's day (never after it)."""
+    params = {
+        **_params(period_id=period_id, run_id=run_id, month=month, start=start),
+        "booked_on": booked_on,
+    }
     with connection.cursor() as cursor:
         for statement in _STEPS[:5]:
             cursor.execute(statement, params)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import PersonalAccount, User
 from billing import gateways, online_tasks, selectors, services
 from billing.amount_words import format_rub
-from billing.models import OnlinePayment, Payment, Receipt
+from billing.models import OnlinePayment, Payment
 from billing.money import ZERO, to_kopecks
 from meters.selectors import month_start
 from vodokanal import clock
@@ -53,15 +53,10 @@ def max_amount() -> Decimal:
 
 
 def suggested_amount(account: PersonalAccount) -> Decimal | None:
-    """What the pay form offers: the principal owed (the debt with the current charge), or,
-    with nothing owed, the last receipt's total; None when there is neither."""
-    principal = selectors.account_balance(account).principal
-    if principal > ZERO:
-        return principal
-    receipt = Receipt.objects.filter(account=account).order_by("-period__month").first()
-    if receipt is not None and receipt.total_due > ZERO:
-        return receipt.total_due
-    return None
+    """What the pay form offers: the debt on today («Задолженность на …», the figure the page
+    shows above the form); None when nothing is owed."""
+    principal = selectors.account_balance(account, on=clock.today()).principal
+    return principal if principal > ZERO else None
 
 
 def start_online_payment(

@@ -31,6 +31,7 @@ from accounts.selectors import accounts_of_user
 from billing import gateways, online, selectors
 from billing.models import OnlinePayment
 from billing.templatetags.money import month_ru, rub
+from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error(None, f"{error.message} Деньги не списаны.")
         else:
             return redirect(payment.confirmation_url)
-    context = {"account": account, "form": form, "balance": selectors.account_balance(account)}
+    figures = selectors.account_figures(account, on=clock.today())
+    context = {"account": account, "form": form, "figures": figures}
     return render(request, "billing/online/pay.html", context, status=400 if form.errors else 200)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,7 +33,7 @@ from billing.models import (
     Tariff,
 )
 from billing.money import ZERO, charge_amount
-from meters.selectors import month_start
+from meters.selectors import month_end, month_start
 from vodokanal import clock
 
 CATEGORY_OF_KIND = {
@@ -86,7 +87,9 @@ class Balance:
 
 
 def account_balance(account: PersonalAccount, *, on: date | None = None) -> Balance:
-    """The balance at the end of day `on` (all entries by default), from the ledger."""
+    """The balance at the end of day `on` (all entries by default), from the ledger. Every
+    entry is dated on or before the day it is booked (a run books its month on its day of
+    calculation), so the balance on today is the whole ledger."""
     entries = LedgerEntry.objects.filter(account=account)
     if on is not None:
         entries = entries.filter(booked_on__lte=on)
@@ -188,6 +191,8 @@ def penalty_breakdown(
     as_of = as_of or clock.today()
     tables = tables or penalty_tables()
     data = engine_inputs([account.pk], as_of=as_of)[account.pk]
+    if not data.debts:
+        return penalties.PenaltyResult(total=ZERO, lines=())
     return calculate(data, as_of=as_of, tables=tables)
 
 
@@ -221,13 +226,19 @@ class MonthDebt:
 
     @property
     def days_overdue(self) -> int:
-        return max((self.on - self.due_on).days, 0) if self.unpaid > ZERO else 0
+        if self.unpaid <= ZERO:
+            return 0
+        return days_of_delay(since=self.due_on + timedelta(days=1), on=self.on)
 
 
 def debt_by_month(account: PersonalAccount, *, on: date | None = None) -> list[MonthDebt]:
     """Every billed month, oldest first, with payments allocated as the law says (§6)."""
     on = on or clock.today()
-    data = engine_inputs([account.pk], as_of=on)[account.pk]
+    return months_of(engine_inputs([account.pk], as_of=on)[account.pk], on=on)
+
+
+def months_of(data: EngineInput, *, on: date) -> list[MonthDebt]:
+    """debt_by_month from an account's engine input as of `on`."""
     applied = penalties.allocate_payments(data.debts, data.payments)
     return [
         MonthDebt(
@@ -446,14 +457,27 @@ def payment_channels() -> QuerySet[PaymentChannel]:
     return PaymentChannel.objects.filter(is_active=True).order_by("order", "name")
 
 
+def days_of_delay(*, since: date, on: date) -> int:
+    """Days overdue on `on` of a debt whose first day of delay is `since` (the day after its
+    due date): `since` is day 1, as the penalty engine counts (penalties.md §1); 0 before."""
+    return max((on - since).days + 1, 0)
+
+
 @dataclass(frozen=True)
 class Overdue:
-    """An account's principal that is past its due date on a day (penalties.md §1, §6)."""
+    """An account's principal that is past its due date on a day (penalties.md §1, §6):
+    «Просроченный долг на {on}»."""
 
     debt: Decimal  # unpaid principal of the months whose due date has passed
     since: date  # the first day of delay of the oldest such month
     months: int  # how many months it spans
     by_month: tuple[tuple[date, Decimal], ...]  # (month, unpaid), oldest first
+    on: date | None = None
+
+    @property
+    def days(self) -> int:
+        """«Дней просрочки»: of the oldest unpaid month, on `on`."""
+        return days_of_delay(since=self.since, on=self.on) if self.on else 0
 
 
 def overdue_by_account(account_ids: Iterable[int], *, on: date) -> dict[int, Overdue]:
@@ -461,21 +485,171 @@ def overdue_by_account(account_ids: Iterable[int], *, on: date) -> dict[int, Ove
     accounts with nothing overdue are left out."""
     result = {}
     for account_id, data in engine_inputs(account_ids, as_of=on).items():
-        applied = penalties.allocate_payments(data.debts, data.payments)
-        late = [
-            (debt, debt.amount - sum((part.amount for part in applied[debt.month]), ZERO))
-            for debt in data.debts
-            if debt.due_on < on
-        ]
-        late = [(debt, unpaid) for debt, unpaid in late if unpaid > ZERO]
-        if late:
-            result[account_id] = Overdue(
-                debt=sum((unpaid for _, unpaid in late), ZERO),
-                since=late[0][0].due_on + timedelta(days=1),
-                months=len(late),
-                by_month=tuple((debt.month, unpaid) for debt, unpaid in late),
-            )
+        if (overdue := overdue_of(data, on=on)) is not None:
+            result[account_id] = overdue
     return result
+
+
+def overdue_of(data: EngineInput, *, on: date) -> Overdue | None:
+    """One account's overdue principal from its engine input (engine_inputs as of `on`)."""
+    applied = penalties.allocate_payments(data.debts, data.payments)
+    late = [
+        (debt, debt.amount - sum((part.amount for part in applied[debt.month]), ZERO))
+        for debt in data.debts
+        if debt.due_on < on
+    ]
+    late = [(debt, unpaid) for debt, unpaid in late if unpaid > ZERO]
+    if not late:
+        return None
+    return Overdue(
+        debt=sum((unpaid for _, unpaid in late), ZERO),
+        since=late[0][0].due_on + timedelta(days=1),
+        months=len(late),
+        by_month=tuple((debt.month, unpaid) for debt, unpaid in late),
+        on=on,
+    )
+
+
+@dataclass(frozen=True)
+class PenaltyToDate:
+    """The penalty on a day («Пени на {on}»): what the engine calculates to that day, line by
+    line, with what is paid, waived or corrected by staff (the ledger's penalty entries that
+    no run booked) taken off."""
+
+    on: date
+    result: penalties.PenaltyResult
+    settled: Decimal  # penalty payments and staff corrections: < 0 lowers, > 0 adds
+
+    @property
+    def accrued(self) -> Decimal:
+        return self.result.total
+
+    @property
+    def due(self) -> Decimal:
+        return max(self.accrued + self.settled, ZERO)
+
+
+def penalty_to_date(
+    account: PersonalAccount,
+    *,
+    on: date,
+    tables: PenaltyTables | None = None,
+    data: EngineInput | None = None,
+) -> PenaltyToDate:
+    """`data`: the account's engine input as of `on`, when the caller has read it."""
+    settled = balance_of(
+        LedgerEntry.objects.filter(account=account, booked_on__lte=on, run__isnull=True)
+    ).penalty
+    data = data or engine_inputs([account.pk], as_of=on)[account.pk]
+    result = (
+        calculate(data, as_of=on, tables=tables or penalty_tables())
+        if data.debts
+        else penalties.PenaltyResult(total=ZERO, lines=())
+    )
+    return PenaltyToDate(on=on, result=result, settled=settled)
+
+
+def run_date(run: BillingRun) -> date:
+    """The day a run books its charges on and calculates its penalties to: the last day of
+    its month, or the run's own day when the month has not ended (never after it)."""
+    return min(month_end(run.period.month), run.calculated_on)
+
+
+def penalties_booked_to() -> date | None:
+    """The day the penalties in the ledger run to: the calculation day of the latest month's
+    completed run («Пени, начисленные по {day}»)."""
+    run = (
+        BillingRun.objects.filter(status=BillingRun.Status.DONE)
+        .select_related("period")
+        .order_by("-period__month", "-calculated_on", "-pk")
+        .first()
+    )
+    return run_date(run) if run else None
+
+
+# The labels of an account's figures, the same on every page and document (AccountFigures):
+# a label with the same words and date carries the same number wherever it is shown.
+FIGURE_LABELS = {
+    "principal": "Задолженность на {on}",
+    "overpayment": "Переплата на {on}",
+    "overdue": "Просроченный долг на {on}",
+    "days_overdue": "Дней просрочки на {on}",
+    "penalties_booked": "Пени, начисленные по {on}",
+    "penalty": "Пени на {on}",
+}
+
+
+def figure_label(kind: str, on: date | None) -> str:
+    """FIGURE_LABELS[kind] on a day: figure_label("overdue", date(2026, 12, 5)) ->
+    "Просроченный долг на 05.12.2026"."""
+    return FIGURE_LABELS[kind].format(on=f"{on:%d.%m.%Y}" if on else "—")
+
+
+class AccountFigures:
+    """Every figure of an account's debt on a day, each kind computed in one place (the
+    selector named) and shown under one label (FIGURE_LABELS) wherever it appears:
+
+    - «Задолженность на {on}» (below zero «Переплата на {on}»): `balance.principal`, all the
+      principal booked by that day: the months billed so far, paid or not, due or not;
+    - «Просроченный долг на {on}»: `overdue.debt`, the part past its due date
+      (overdue_by_account), and «Дней просрочки на {on}» of its oldest month (days_of_delay);
+    - «Пени, начисленные по {penalties_booked_to}»: `balance.penalty`, the penalties in the
+      ledger: booked by the monthly runs to their day, less payments and corrections;
+    - «Пени на {on}»: `penalty.due`, calculated to that very day (penalty_to_date).
+
+    Each is read when first used: the account page shows two of them.
+    """
+
+    def __init__(
+        self, account: PersonalAccount, *, on: date, tables: PenaltyTables | None = None
+    ) -> None:
+        self.account, self.on, self._tables = account, on, tables
+
+    @cached_property
+    def balance(self) -> Balance:
+        return account_balance(self.account, on=self.on)
+
+    @cached_property
+    def _engine_input(self) -> EngineInput:
+        return engine_inputs([self.account.pk], as_of=self.on)[self.account.pk]
+
+    @cached_property
+    def overdue(self) -> Overdue | None:
+        return overdue_of(self._engine_input, on=self.on)
+
+    @cached_property
+    def months(self) -> list[MonthDebt]:
+        """Every billed month by that day, oldest first (debt_by_month)."""
+        return months_of(self._engine_input, on=self.on)
+
+    @cached_property
+    def penalty(self) -> PenaltyToDate:
+        tables = self._tables or penalty_tables()
+        return penalty_to_date(self.account, on=self.on, tables=tables, data=self._engine_input)
+
+    @cached_property
+    def penalties_booked_to(self) -> date | None:
+        return penalties_booked_to()
+
+    @property
+    def overdue_debt(self) -> Decimal:
+        return self.overdue.debt if self.overdue else ZERO
+
+    @property
+    def days_overdue(self) -> int:
+        return self.overdue.days if self.overdue else 0
+
+    def label(self, kind: str) -> str:
+        on = (self.penalties_booked_to or self.on) if kind == "penalties_booked" else self.on
+        if kind == "principal" and self.balance.principal < ZERO:
+            kind = "overpayment"
+        return figure_label(kind, on)
+
+
+def account_figures(
+    account: PersonalAccount, *, on: date, tables: PenaltyTables | None = None
+) -> AccountFigures:
+    return AccountFigures(account, on=on, tables=tables)
 
 
 def accounts_owing(*, on: date) -> list[int]:

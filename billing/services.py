@@ -36,7 +36,7 @@ from billing.models import (
 )
 from billing.money import ZERO, to_kopecks
 from billing.penalties import DebtorCategory
-from meters.selectors import add_months, month_end, month_start
+from meters.selectors import add_months, month_start
 from vodokanal import clock
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,11 @@ def book_charges(*, run_id: int) -> charges.ChargeTotals:
     charges.check_ready(period_id=period.pk, month=period.month)
     start = Period.objects.order_by("month").values_list("month", flat=True).first()
     totals = charges.bill_period(
-        period_id=period.pk, run_id=run.pk, month=period.month, start=start
+        period_id=period.pk,
+        run_id=run.pk,
+        month=period.month,
+        start=start,
+        booked_on=selectors.run_date(run),
     )
     BillingRun.objects.filter(pk=run_id).update(
         accounts=totals.accounts, charged=totals.charged, adjusted=totals.adjusted
@@ -246,14 +250,8 @@ def _check_can_run(period: Period, *, on: date) -> None:
         )
 
 
-def penalty_date(run: BillingRun) -> date:
-    """The day a run's penalties run to: the last day of its month, or the run's own date
-    when the month has not ended (never a day after the calculation)."""
-    return min(month_end(run.period.month), run.calculated_on)
-
-
 def book_penalties(*, run_id: int) -> Decimal:
-    """Penalties to the run's penalty_date for every account that owes (penalties.md),
+    """Penalties to the run's run_date for every account that owes (penalties.md),
     here, one step after another: the same steps as the worker's tasks
     (start_penalty_tasks), with the same ledger and run totals as the result.
 
@@ -292,7 +290,7 @@ def find_penalty_debtors(*, run_id: int, accounts: tuple[int, int]) -> list[int]
     if not _is_active(run_id):
         return []
     run = BillingRun.objects.select_related("period").get(pk=run_id)
-    return selectors.principal_debtor_ids(as_of=penalty_date(run), accounts=accounts)
+    return selectors.principal_debtor_ids(as_of=selectors.run_date(run), accounts=accounts)
 
 
 def start_penalty_chunks(*, run_id: int, account_ids: list[int]) -> list[list[int]]:
@@ -331,7 +329,7 @@ def _book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
     run = BillingRun.objects.select_related("period").get(pk=run_id)
     period = run.period
     _check_can_run(period, on=run.calculated_on)
-    as_of = penalty_date(run)
+    as_of = selectors.run_date(run)
     tables = selectors.penalty_tables()
     LedgerEntry.objects.filter(
         period=period, kind=LedgerEntry.Kind.PENALTY, run__isnull=False, account_id__in=account_ids

@@ -39,11 +39,11 @@ def channels(request: HttpRequest) -> HttpResponse:
 def finance(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
     today = clock.today()
-    months = selectors.debt_by_month(account, on=today)
+    figures = selectors.account_figures(account, on=today)
     context = {
         "account": account,
-        "balance": selectors.account_balance(account),
-        "debts": [month for month in months if month.unpaid],
+        "figures": figures,
+        "debts": [month for month in figures.months if month.unpaid],
         "history": Paginator(selectors.ledger_of(account), 25).get_page(request.GET.get("page")),
         "channels": selectors.payment_channels(),
         "today": today,
@@ -57,11 +57,12 @@ def penalty(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
     today = clock.today()
     tables = selectors.penalty_tables()
+    figures = selectors.account_figures(account, on=today, tables=tables)
     context = {
         "account": account,
-        "result": selectors.penalty_breakdown(account, as_of=today, tables=tables),
+        "figures": figures,
+        "result": figures.penalty.result,
         "tables": tables,
-        "balance": selectors.account_balance(account),
         "today": today,
         "category": selectors.CATEGORY_OF_KIND[account.subscriber.kind],
     }
@@ -128,5 +129,5 @@ def act_response(act: ReconciliationAct) -> HttpResponse:
 
 def balance_panel(account: PersonalAccount) -> str:
     """The account page's money summary (settings.ACCOUNT_PANELS)."""
-    context = {"account": account, "balance": selectors.account_balance(account)}
+    context = {"account": account, "figures": selectors.account_figures(account, on=clock.today())}
     return render_to_string("billing/_balance_panel.html", context)

@@ -24,10 +24,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
 from billing.money import ZERO
 from billing.templatetags.money import rub
@@ -386,7 +388,7 @@ class AgeRangeFilter(admin.SimpleListFilter):
         "90": ("31–90 дней", 30, 90),
         "180": ("91–180 дней", 90, 180),
         "more": ("свыше 180 дней", 180, None),
-    }  # days since overdue_since: over the lower, up to and including the upper
+    }  # days overdue (billing days_of_delay): over the lower, up to and including the upper
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [(key, label) for key, (label, _, _) in self.RANGES.items()]
@@ -397,10 +399,11 @@ class AgeRangeFilter(admin.SimpleListFilter):
         _, low, high = self.RANGES[self.value()]
         today = clock.today()
         queryset = queryset.filter(overdue_since__isnull=False)
-        if low is not None:  # age > low  <=>  overdue_since < today - low
-            queryset = queryset.filter(overdue_since__lt=today - timedelta(days=low))
-        if high is not None:
-            queryset = queryset.filter(overdue_since__gte=today - timedelta(days=high))
+        # days = today - overdue_since + 1 (overdue_since is day 1)
+        if low is not None:  # days > low  <=>  overdue_since <= today - low
+            queryset = queryset.filter(overdue_since__lte=today - timedelta(days=low))
+        if high is not None:  # days <= high  <=>  overdue_since > today - high
+            queryset = queryset.filter(overdue_since__gt=today - timedelta(days=high))
         return queryset
 
 
@@ -547,8 +550,8 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     search_help_text = "Номер лицевого счёта, наименование или ФИО абонента, ИНН."
     list_select_related = ("account__subscriber",)
     fields = (
-        "account", "subscriber", "category", "stage", "debt_rub", "penalty_rub", "overdue_since",
-        "age", "months_overdue", "opened_on", "closed_on", "updated_on",
+        "account", "subscriber", "category", "stage", "figures_today", "debt_rub", "penalty_rub",
+        "overdue_since", "age", "months_overdue", "opened_on", "closed_on", "updated_on",
         "payments_after_decision",
     )  # fmt: skip
     readonly_fields = fields
@@ -566,11 +569,19 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     def subscriber(self, case: DebtCase) -> str:
         return case.account.subscriber.name
 
-    @admin.display(description="просроченный долг", ordering="debt")
+    @admin.display(description="на сегодня")
+    def figures_today(self, case: DebtCase) -> str:
+        """The account's figures as the subscriber's cabinet shows them today."""
+        figures = billing_selectors.account_figures(case.account, on=clock.today())
+        return render_to_string(
+            "billing/_figures.html", {"figures": figures, "detailed": True, "staff": True}
+        )
+
+    @admin.display(description="просроченный долг на дату обновления", ordering="debt")
     def debt_rub(self, case: DebtCase) -> str:
         return rub(case.debt)
 
-    @admin.display(description="пени", ordering="penalty")
+    @admin.display(description="пени в лицевом счёте", ordering="penalty")
     def penalty_rub(self, case: DebtCase) -> str:
         return rub(case.penalty)
 
@@ -582,7 +593,7 @@ class DebtCaseAdmin(ReadOnlyAdmin):
     def age(self, case: DebtCase) -> str:
         if case.overdue_since is None or case.closed_on is not None:
             return "—"
-        return str((clock.today() - case.overdue_since).days)
+        return str(billing_selectors.days_of_delay(since=case.overdue_since, on=clock.today()))
 
     @admin.display(description="платежи после решения суда")
     def payments_after_decision(self, case: DebtCase) -> str:

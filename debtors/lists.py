@@ -13,7 +13,7 @@ at once (`remove_entry`); an organisation that pays simply is not in the next sn
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -111,7 +111,7 @@ def _debtor_rows(*, on: date, limit: Decimal, days: int) -> list[_Row]:
         row.since = min(row.since, overdue.since)
         for month, unpaid in overdue.by_month:
             due_on = penalties.default_due_on(month, day=subscriber.due_day)
-            if (on - due_on).days > days:
+            if billing_selectors.days_of_delay(since=due_on + timedelta(days=1), on=on) > days:
                 row.aged += unpaid
     return [row for row in rows.values() if row.aged > limit]
 
@@ -207,7 +207,12 @@ def publish_lists(*, on: date) -> tuple[PublishedList, PublishedList]:
         kept = _publishable_only([row.subscriber for row in rows])
         entries += [
             # Days of delay up to `on` inclusive: the day after the due date is day 1.
-            _entry(debtors, row.subscriber, debt=row.debt, days_overdue=(on - row.since).days + 1)
+            _entry(
+                debtors,
+                row.subscriber,
+                debt=row.debt,
+                days_overdue=billing_selectors.days_of_delay(since=row.since, on=on),
+            )
             for row in rows
             if row.subscriber in kept
         ]

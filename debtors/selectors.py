@@ -22,7 +22,7 @@ class CaseFigures:
     months: tuple[tuple[date, Decimal], ...]
     penalty_lines: tuple[PenaltyLine, ...]
     penalty_accrued: Decimal
-    penalty_settled: Decimal  # paid or waived (<= 0)
+    penalty_settled: Decimal  # paid, waived or corrected by staff (billing PenaltyToDate)
     note: str
 
     @property
@@ -64,22 +64,17 @@ class CaseFigures:
 
 
 def case_figures(case: DebtCase, *, on: date) -> CaseFigures:
-    account = case.account
-    overdue = billing_selectors.overdue_by_account([account.pk], on=on).get(account.pk)
-    result = billing_selectors.penalty_breakdown(account, as_of=on)
-    settled = (
-        LedgerEntry.objects.filter(
-            account=account, booked_on__lte=on, kind__in=LedgerEntry.PENALTY_KINDS, run__isnull=True
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
+    """A case's figures on a day, as the pages show them (billing.selectors.AccountFigures):
+    the overdue debt by month and the penalty to that day."""
+    figures = billing_selectors.account_figures(case.account, on=on)
+    overdue, penalty = figures.overdue, figures.penalty
     return CaseFigures(
         on=on,
         months=overdue.by_month if overdue else (),
-        penalty_lines=result.lines,
-        penalty_accrued=result.total,
-        penalty_settled=min(settled, ZERO),
-        note=result.note,
+        penalty_lines=penalty.result.lines,
+        penalty_accrued=penalty.accrued,
+        penalty_settled=penalty.settled,
+        note=penalty.result.note,
     )
 
 

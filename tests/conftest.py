@@ -6,10 +6,15 @@ each day of its list): this process travels there for the whole session (time-ma
 test that freezes another moment wins; the subprocesses it starts read the variable through
 the clock (vodokanal/clock.py)."""
 
+import os
 from datetime import datetime, time
 
 import pytest
 import time_machine
+
+# The processes tests start (commands, `make run`) are test processes too: they honour
+# VODOKANAL_TODAY like this one (vodokanal/settings.py).
+os.environ["VODOKANAL_TESTING"] = "1"
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -51,7 +51,7 @@ def account_with_history(months: int, *, meters: int = 1):
 
 
 @pytest.fixture
-def cabinet(client):
+def cabinet(client, legal_data):
     """One user with a small and a large account: both pages list the same accounts."""
     user = UserFactory()
     small = account_with_history(1)

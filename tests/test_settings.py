@@ -16,7 +16,8 @@ def run_django(code: str, drop: tuple[str, ...] = (), **env: str) -> subprocess.
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECURE_", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")) and k not in drop
+        if not k.startswith(("SECURE_", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "VODOKANAL_"))
+        and k not in drop
     }
     environment.update(env)
     return subprocess.run(
@@ -92,3 +93,26 @@ def test_development_uses_the_console_mail_backend():
         "from django.conf import settings as s; print(s.EMAIL_BACKEND)", DEBUG="true"
     )
     assert result.stdout.strip().endswith("console.EmailBackend"), result.stderr
+
+
+def test_production_refuses_to_start_with_a_fixed_day():
+    result = run_django("print('started')", VODOKANAL_TODAY="2027-01-14", **PRODUCTION)
+    assert result.returncode != 0
+    assert "VODOKANAL_TODAY задаёт дату только для разработки и тестов" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_a_fixed_day_is_every_processs_today_in_development():
+    result = run_django(
+        "from vodokanal import clock; from vodokanal.celery import app; "
+        "print(clock.today(), clock.now().date(), app.now().astimezone(clock.now().tzinfo).date())",
+        DEBUG="true",
+        VODOKANAL_TODAY="2028-02-29",
+    )
+    assert result.stdout.split() == ["2028-02-29"] * 3, result.stderr
+
+
+def test_a_fixed_day_that_is_no_date_is_refused_in_russian():
+    result = run_django("print('started')", DEBUG="true", VODOKANAL_TODAY="2027-02-30")
+    assert result.returncode != 0
+    assert "VODOKANAL_TODAY: ожидается дата ГГГГ-ММ-ДД" in result.stderr

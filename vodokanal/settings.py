@@ -28,7 +28,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # The portal's calendar day for a whole development or test run (vodokanal/clock.py), e.g.
 # `VODOKANAL_TODAY=2027-01-14 make test`; every process of the run reads it alike.
-TESTING = "pytest" in sys.modules
+# Testing: pytest's process, and the processes a test starts (tests/conftest.py marks them).
+TESTING = "pytest" in sys.modules or env.bool("VODOKANAL_TESTING", default=False)
 try:
     VODOKANAL_TODAY = (
         date.fromisoformat(env.str("VODOKANAL_TODAY")) if env.str("VODOKANAL_TODAY", "") else None
@@ -120,9 +121,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
+# What the portal writes at run time on a development machine (vodokanal/devservices.py).
+VAR_DIR = Path(env.str("VODOKANAL_VAR_DIR", default="") or BASE_DIR / "var")
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -188,7 +191,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules besides the apps' tasks.py (autodiscovered).
 CELERY_IMPORTS = ["billing.online_tasks", "debtors.batch_tasks", "debtors.lists_tasks"]
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The monthly cycle (design): the run the day after the reading window closes, receipts the
 # day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
 BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=26)

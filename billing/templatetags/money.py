@@ -26,6 +26,13 @@ def rub(amount: Decimal | None) -> str:
 
 
 @register.filter
+def rub_abs(amount: Decimal | None) -> str:
+    """The amount without its sign, where the label says which way it goes (a debt or an
+    overpayment): Decimal("-120") -> "120,00 ₽"."""
+    return rub(abs(amount)) if amount is not None else ""
+
+
+@register.filter
 def m3(volume: Decimal | None) -> str:
     """Decimal("12.345") -> "12,345\u00a0м³"."""
     if volume is None:
@@ -46,3 +53,19 @@ def percent(rate: Decimal) -> str:
     """Decimal("16.50") -> "16,5 %"."""
     text = f"{rate.normalize():f}".replace(".", ",")
     return f"{text}\u00a0%"
+
+
+@register.filter
+def label(figures, kind: str) -> str:
+    """An account's figure's label on its day: {{ figures|label:"overdue" }} ->
+    "Просроченный долг на 05.12.2026" (billing.selectors.FIGURE_LABELS)."""
+    return figures.label(kind)
+
+
+@register.filter
+def figure_label(kind: str, on: date | None) -> str:
+    """{{ "penalty"|figure_label:on }} -> "Пени на 05.12.2026": a document's figures under
+    the labels of the pages (billing.selectors.FIGURE_LABELS)."""
+    from billing.selectors import figure_label as label_of
+
+    return label_of(kind, on)

@@ -30,6 +30,6 @@ def test_account_page_shows_debt_and_penalty_from_the_ledger(client, account):
 
     page = client.get(reverse("accounts:account-detail", args=[account.number])).content.decode()
 
-    assert 'data-testid="panel-principal">800,00\u00a0₽<' in page
-    assert 'data-testid="panel-penalty">12,05\u00a0₽<' in page
+    assert 'data-testid="principal">800,00\u00a0₽<' in page
+    assert 'data-testid="penalty">12,05\u00a0₽<' in page
     assert reverse("billing:finance", args=[account.number]) in page

@@ -163,8 +163,23 @@ def test_finance_page_shows_the_balance_from_the_ledger(client, debtor):
     assert (principal, penalty) == (Decimal("2790.00"), Decimal("25.74"))
     assert selectors.account_balance(debtor) == selectors.Balance(principal, penalty)
     assert by_testid(page, "principal") == "2 790,00 ₽"
-    assert by_testid(page, "penalty") == "25,74 ₽ — как рассчитаны пени"
+    assert by_testid(page, "penalty") == "25,74 ₽"
     assert "Состояние расчётов на 20.11.2026" in page
+    # Each figure under its label: the ledger's, the overdue part, the penalty to this day.
+    figures = selectors.account_figures(debtor, on=TODAY)
+    shown = dict(re.findall(r"<dt[^>]*>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", page, re.S))
+    assert {text(label): text(value) for label, value in shown.items()} == {
+        "Задолженность на 20.11.2026": "2 790,00 ₽",
+        "Просроченный долг на 20.11.2026": "2 790,00 ₽",  # October's fell due on 10.11
+        "Дней просрочки на 20.11.2026": "102",  # July's, from 11.08
+        "Пени, начисленные по 31.10.2026": "25,74 ₽",
+        "Пени на 20.11.2026": "49,94 ₽ — как рассчитаны пени",
+    }
+    assert (figures.overdue_debt, figures.days_overdue, figures.penalty.due) == (
+        Decimal("2790.00"),
+        102,
+        Decimal("49.94"),
+    )
 
 
 @billing_db
@@ -267,7 +282,10 @@ def test_penalty_page_shows_every_line_of_the_breakdown_and_the_total(client, de
         (SEPTEMBER, 11, Decimal("6.53")),
     ]
     # What the ledger holds now (booked to 31.10) is printed beside the calculation.
-    assert "в лицевой карте сейчас числится 25,74 ₽" in text(page)
+    assert by_testid(page, "penalty-to-date") == "49,94 ₽"
+    assert by_testid(page, "penalty") == "25,74 ₽"
+    assert "Пени, начисленные по 31.10.2026" in page
+    assert "Пени на 20.11.2026" in page
 
 
 @billing_db
@@ -281,9 +299,8 @@ def test_penalty_page_says_there_is_none_without_overdue_debt(client, legal_data
 
     page = client.get(reverse("billing:penalty", args=[account.number])).text
 
-    assert by_testid(page, "penalty-total") == (
-        "Просроченной задолженности нет — пени не начисляются."
-    )
+    assert by_testid(page, "penalty-total") == ("Дней просрочки, за которые начисляются пени, нет.")
+    assert by_testid(page, "penalty-to-date") == "нет"
     assert "<table" not in page
 
 
@@ -540,10 +557,13 @@ def test_finance_page_queries_do_not_grow_with_the_ledger(
     link(user, big)
     client.force_login(user)
 
-    # Session, user, account, three engine reads, balance, page count, page rows, channels.
-    with django_assert_max_num_queries(10):
+    # Session, user, account, engine reads (subscriber, ledger, payments' named months),
+    # balance, penalty tables (key rates,
+    # moratoria, caps), penalties paid or corrected, the latest run, page count, page rows,
+    # channels.
+    with django_assert_max_num_queries(15):
         one, _ = finance_queries(client, small)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(15):
         thirty, first_page = finance_queries(client, big)
     second, second_page = finance_queries(client, big, page=2)
 

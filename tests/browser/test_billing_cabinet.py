@@ -102,7 +102,8 @@ def test_subscriber_sees_debt_penalty_breakdown_and_downloads_a_receipt_on_a_pho
     debts = page.get_by_role("region", name="Долг по месяцам").get_by_role("row")
     expect(debts).to_have_count(2)  # the header and October
     assert shown(debts.nth(1)) == "октябрь 2026 810,00 ₽ 0,00 ₽ 810,00 ₽ 10.11.2026 10"
-    assert shown(page.get_by_test_id("penalty")) == "7,92 ₽ — как рассчитаны пени"
+    assert shown(page.get_by_test_id("penalty")) == "7,92 ₽"  # booked by the October run
+    assert shown(page.get_by_test_id("penalty-to-date")) == "7,92 ₽ — как рассчитаны пени"
     assert axe_violations() == []
 
     page.get_by_role("link", name="как рассчитаны пени").click()

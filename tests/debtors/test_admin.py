@@ -181,8 +181,9 @@ def test_case_list_filters(client, lawyer, cases, query, expected):
 @pytest.mark.parametrize(
     ("moment", "bucket"),
     [
-        (datetime(2025, 7, 11, 12, tzinfo=MOSCOW), "30"),  # 30 days since 11.06: up to 30
-        (datetime(2025, 7, 12, 0, 5, tzinfo=MOSCOW), "90"),  # 31 days; still the 11th in UTC
+        # Overdue from 11.06, its day 1 (billing.selectors.days_of_delay).
+        (datetime(2025, 7, 10, 12, tzinfo=MOSCOW), "30"),  # day 30: up to 30
+        (datetime(2025, 7, 11, 0, 5, tzinfo=MOSCOW), "90"),  # day 31; still the 10th in UTC
     ],
 )
 def test_age_follows_the_moscow_calendar_at_the_bounds(client, cases, moment, bucket):
@@ -212,10 +213,10 @@ def test_case_list_shows_category_age_and_figures_in_few_queries(
     assert "ТСЖ «Северное»" in page
     row = re.search(rf"{cases['housing'].account.number} .*? 2025 г\.", page).group(0)
     assert (
-        "Просрочка ТСЖ «Северное» Управляющая организация (УК, ТСЖ, ЖСК) 100 000,00 ₽ 0,00 ₽ 1 160 "
+        "Просрочка ТСЖ «Северное» Управляющая организация (УК, ТСЖ, ЖСК) 100 000,00 ₽ 0,00 ₽ 1 161 "
         in row
     )
-    # 160: days since 11.01.2025
+    # 161: the days overdue on 20.06.2025, from 11.01.2025 (day 1) as everywhere else
 
 
 # --- The case page ---
