@@ -48,8 +48,8 @@ class PersonalAccountInline(admin.TabularInline):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "kind", "inn", "kpp", "contract_number", "phone")
-    list_filter = ("kind", "socially_important")
+    list_display = ("name", "kind", "kind_to_check", "inn", "kpp", "contract_number", "phone")
+    list_filter = ("kind", "kind_to_check", "socially_important")
     search_fields = ("name", "short_name", "inn", "ogrn", "accounts__number", "accounts__address")
     fieldsets = (
         (None, {"fields": ("kind", "name", "short_name")}),
@@ -61,6 +61,10 @@ class SubscriberAdmin(SimpleHistoryAdmin):
         ),
     )
     inlines = [PersonalAccountInline]
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        obj.kind_to_check = False  # staff saw the kind and saved it
+        super().save_model(request, obj, form, change)
 
 
 class AccountLinkInline(admin.TabularInline):

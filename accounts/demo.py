@@ -148,6 +148,7 @@ PATRONYMICS = [
     ("Олегович", "Олеговна"),
     ("Юрьевич", "Юрьевна"),
 ]
+# Managing organisations (УК) and housing cooperatives (ТСЖ, ЖСК) buying water for their houses.
 MANAGING_ORGS = [
     "ООО «УК Юг»",
     "ООО «УК Комфорт-Краснодар»",
@@ -305,7 +306,9 @@ def seed_demo_accounts(*, today: date, individuals: int = 400) -> int:
             add_account(
                 lambda org_name=org_name, inn=inn, ogrn=ogrn, address=address: (
                     Subscriber.objects.create(
-                        kind=Subscriber.Kind.MANAGING_ORG,
+                        kind=Subscriber.Kind.MANAGING_ORG
+                        if org_name.startswith("ООО")
+                        else Subscriber.Kind.HOUSING_COOP,  # ТСЖ, ЖСК
                         name=org_name,
                         inn=inn,
                         kpp="231001001",

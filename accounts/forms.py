@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from vodokanal.law import LAW
+
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
@@ -47,7 +49,7 @@ class RegistrationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     consent = forms.BooleanField(
-        label="Согласен на обработку персональных данных (152-ФЗ)", required=True
+        label=f"Согласен на обработку персональных данных ({LAW['personal_data']})", required=True
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -16,6 +16,7 @@ from accounts.validators import (
     validate_ogrn,
 )
 from vodokanal import clock
+from vodokanal.law import LAW
 
 # Link codes avoid look-alike characters (0/O, 1/I/L), because people copy them from paper.
 LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -92,11 +93,19 @@ class Subscriber(models.Model):
     """A party to the water supply contract: a person or an organisation."""
 
     class Kind(models.TextChoices):
+        """The four debtor categories of the law on penalties (penalties.md §2)."""
+
         INDIVIDUAL = "individual", "Физическое лицо"
-        MANAGING_ORG = "managing_org", "Управляющая организация (УК, ТСЖ, ЖСК)"
+        HOUSING_COOP = "housing_coop", "ТСЖ, ЖСК, жилищный кооператив"
+        MANAGING_ORG = "managing_org", "Управляющая организация (УК)"
         LEGAL = "legal", "Юридическое лицо, ИП"
 
     kind = models.CharField("вид абонента", max_length=20, choices=Kind.choices)
+    # Managing organisations entered before ТСЖ and ЖСК had a kind of their own: staff check
+    # each (the admin lists them) and saving the subscriber clears the mark.
+    kind_to_check = models.BooleanField(
+        "вид проверить (УК или ТСЖ/ЖСК)", default=False, db_default=False
+    )
     name = models.CharField("наименование / ФИО", max_length=300)
     short_name = models.CharField("краткое наименование", max_length=200, blank=True)
     inn = models.CharField("ИНН", max_length=12, blank=True, validators=[validate_inn])
@@ -113,7 +122,7 @@ class Subscriber(models.Model):
     socially_important = models.BooleanField(
         "социально значимый объект",
         default=False,
-        help_text="Ограничение подачи только в особом порядке (416-ФЗ ст. 21).",
+        help_text=f"Ограничение подачи только в особом порядке ({LAW['socially_important']}).",
     )
     created_at = models.DateTimeField(default=clock.now, editable=False)
     history = HistoricalRecords()

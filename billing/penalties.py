@@ -20,8 +20,9 @@ from typing import Any, NamedTuple, TypeVar
 from billing.money import ZERO, to_kopecks, to_whole_roubles
 
 ONE_DAY = timedelta(days=1)
-FREE_DAYS = 30  # days 1-30 of delay are free for individuals and managing organisations
-LAST_1_300_DAY = 90  # days 31-90 at 1/300 of the key rate, from day 91 at 1/130
+FREE_DAYS = 30  # days 1-30 of delay are free for individuals and housing cooperatives
+LAST_1_300_DAY_UK = 60  # managing organisations: days 1-60 at 1/300, 61-90 at 1/170
+LAST_1_300_DAY = 90  # then, for all but other subscribers, from day 91 at 1/130
 KOPECK_EXPONENT = -2  # Decimal("0.01").as_tuple().exponent
 DUE_DAY = 10  # due by the 10th of the following month (ЖК РФ ст. 155 ч. 1; ПП 644)
 
@@ -29,11 +30,18 @@ Choice = TypeVar("Choice", bound=StrEnum)
 
 
 class DebtorCategory(StrEnum):
-    """Who owes; decides the free days and fractions (penalties.md §2)."""
+    """Who owes; decides the free days and fractions (penalties.md §2; the citations are in
+    billing/law.py)."""
 
-    INDIVIDUAL = "individual"  # ЖК РФ ст. 155 ч. 14
-    MANAGING_ORG = "managing_org"  # УК, ТСЖ, ЖСК: 416-ФЗ ст. 13 ч. 6.2, ст. 14 ч. 6.2
+    INDIVIDUAL = "individual"  # days 1-30 free, 1/300 on days 31-90, 1/130 from day 91
+    HOUSING_COOP = "housing_coop"  # ТСЖ, ЖСК: as individuals
+    MANAGING_ORG = "managing_org"  # УК: 1/300 on days 1-60, 1/170 on 61-90, 1/130 from 91
     LEGAL = "legal"  # any other subscriber: 1/130 from day 1
+
+    @property
+    def free_days(self) -> int:
+        """Days of delay without penalty."""
+        return FREE_DAYS if self in (DebtorCategory.INDIVIDUAL, DebtorCategory.HOUSING_COOP) else 0
 
 
 class RateMode(StrEnum):
@@ -102,7 +110,7 @@ class PenaltyLine:
     days: int
     debt: Decimal
     rate: Decimal
-    denominator: int  # 300 or 130
+    denominator: int  # 300, 170 or 130
     amount: Decimal
 
 
@@ -215,12 +223,16 @@ def _check_money(amount: Decimal, what: str) -> None:
 def allocate_payments(
     debts: Sequence[Debt], payments: Sequence[Payment]
 ) -> dict[date, list[Payment]]:
-    """The parts of each payment that went to each month (penalties.md §6).
+    """The parts of each payment that went to each month (penalties.md §6): the one place
+    where payments are allocated (the cabinet's months, overdue debt and the penalty engine
+    all read it).
 
-    A payment goes first to the month it names, then to the oldest unpaid months (ГК РФ
-    ст. 319.1; ПП 354 п. 118). Every debt of the calculation is known up front, so what
+    The rule: a payment that names a month pays that month; what exceeds that month's debt,
+    like a payment that names none, pays the oldest unpaid month first, then the next (ГК РФ
+    ст. 319.1 п. 3; ПП 354 п. 118). Every debt of the calculation is known up front, so what
     a payment leaves over is credit that pays the later months at once, oldest first; what
-    is left after all of them stays credit and changes nothing here.
+    is left after all of them stays credit and changes nothing here. Penalties are a debt
+    apart: a payment never pays them unless the payer says so (a penalty_payment entry).
     """
     unpaid = {debt.month: debt.amount for debt in debts}
     applied: dict[date, list[Payment]] = {month: [] for month in unpaid}
@@ -267,8 +279,9 @@ def _debt_lines(
         return []
     end = last_day + ONE_DAY
     changes = {first_day, end}
-    if category != DebtorCategory.LEGAL:
+    if category != DebtorCategory.LEGAL:  # the days of delay where the fraction changes
         changes.add(debt.due_on + timedelta(days=FREE_DAYS + 1))
+        changes.add(debt.due_on + timedelta(days=LAST_1_300_DAY_UK + 1))
         changes.add(debt.due_on + timedelta(days=LAST_1_300_DAY + 1))
     changes.update(part.paid_on + ONE_DAY for part in parts)
     if rate_mode == RateMode.PER_DAY:
@@ -299,9 +312,13 @@ def _denominator(category: DebtorCategory, *, days_late: int) -> int | None:
     """The fraction of the key rate on day `days_late` of delay, None on free days (§2)."""
     if category == DebtorCategory.LEGAL:
         return 130
-    if days_late <= FREE_DAYS:
+    if days_late <= category.free_days:
         return None
-    return 300 if days_late <= LAST_1_300_DAY else 130
+    if days_late > LAST_1_300_DAY:
+        return 130
+    if category == DebtorCategory.MANAGING_ORG and days_late > LAST_1_300_DAY_UK:
+        return 170
+    return 300
 
 
 def _frozen(day: date, month: date, moratoria: Sequence[Moratorium]) -> bool:

@@ -19,6 +19,7 @@ from billing.payment_qr import PaymentDetails, build_payload, qr_png
 from billing.pdf import render_pdf, render_pdfs
 from billing.penalties import default_due_on
 from meters.models import MeterReading
+from vodokanal import law
 
 TEMPLATE = "billing/pdf/receipt.html"
 
@@ -64,6 +65,7 @@ class ReceiptData:
     penalty_due: Decimal
     payload: str  # the GOST R 56042-2014 QR text
     utility: dict
+    penalty_basis: str = ""  # the law that sets this debtor's penalty (vodokanal/law.py)
 
     @property
     def charged(self) -> Decimal:
@@ -146,6 +148,7 @@ def receipt_data(account: PersonalAccount, period: Period) -> ReceiptData:
         account=account,
         month=month,
         due_on=default_due_on(month, day=account.subscriber.due_day),
+        penalty_basis=law.penalty_basis(account.subscriber.kind, law.services_of(account)),
         lines=lines,
         recalculations=[e for e in current if e.kind == LedgerEntry.Kind.ADJUSTMENT],
         readings=_readings(account, period),

@@ -92,7 +92,9 @@ def reconciliation_act(
     """Build the act of `subscriber` for the days `date_from`..`date_to` inclusive.
 
     Entries are taken by their business date (``booked_on``), so a charge belongs to the
-    last day of its month and a payment to its payment day. Reads only; four queries
+    day its month was billed (the month's last day, or the run's day before it) and a payment
+    to its payment day: the closing balance on a day is the cabinet's «Задолженность на» and
+    «Пени, начисленные по» of that day (billing.selectors.AccountFigures). Reads only; four queries
     whatever the number of accounts and entries (accounts, opening, charges, the rest).
     Raises ValidationError for a reversed range or an individual subscriber.
     """

@@ -38,6 +38,7 @@ from vodokanal import clock
 
 CATEGORY_OF_KIND = {
     Subscriber.Kind.INDIVIDUAL: penalties.DebtorCategory.INDIVIDUAL,
+    Subscriber.Kind.HOUSING_COOP: penalties.DebtorCategory.HOUSING_COOP,
     Subscriber.Kind.MANAGING_ORG: penalties.DebtorCategory.MANAGING_ORG,
     Subscriber.Kind.LEGAL: penalties.DebtorCategory.LEGAL,
 }
@@ -120,6 +121,7 @@ class EngineInput:
 
     category: penalties.DebtorCategory
     due_day: int
+    services: tuple[str, ...] = ()  # what the account is billed for (billing.law cites by it)
     debts: list[penalties.Debt] = field(default_factory=list)
     payments: list[penalties.Payment] = field(default_factory=list)
 
@@ -141,13 +143,15 @@ def engine_inputs(account_ids: Iterable[int], *, as_of: date) -> dict[int, Engin
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT a.id, s.kind, s.due_day FROM accounts_personalaccount a
+            SELECT a.id, s.kind, s.due_day, a.water_supply, a.sewage
+            FROM accounts_personalaccount a
             JOIN accounts_subscriber s ON s.id = a.subscriber_id WHERE a.id = ANY(%s)
             """,
             [ids],
         )
-        for account_id, kind, due_day in cursor.fetchall():
-            inputs[account_id] = EngineInput(CATEGORY_OF_KIND[kind], due_day)
+        for account_id, kind, due_day, water, sewage in cursor.fetchall():
+            services = ("water_supply",) * water + ("sewage",) * sewage
+            inputs[account_id] = EngineInput(CATEGORY_OF_KIND[kind], due_day, services)
         cursor.execute(
             """
             SELECT e.account_id, e.kind, e.amount, e.booked_on, p.month,
@@ -333,8 +337,8 @@ _LAST_ID = 2**63 - 1
 # Accounts that owe principal on as_of (as accounts_owing) and whose months may not all
 # have been paid in time. A month m is paid in time when the credits that the engine's
 # allocation (penalties.allocate_payments) cannot take past m - payments made by m's
-# deadline (its due date plus the free days: 30 for individuals and managing
-# organisations, none for other organisations) that name no month or a month up to m, and
+# deadline (its due date plus the free days: 30 for individuals and housing
+# cooperatives, none for managing and other organisations) that name no month or a month up to m, and
 # decreasing adjustments - cover the debts of every month up to m.
 #
 # Each principal row gets a key, a date: a debt of month m (a positive charge or
@@ -357,7 +361,8 @@ _LAST_ID = 2**63 - 1
 _MAY_OWE_PENALTY = """
 WITH lags AS (
     SELECT a.id AS account_id,
-           s.due_day - 1 + CASE WHEN s.kind = 'legal' THEN 0 ELSE %(free_days)s END AS lag
+           s.due_day - 1 + CASE WHEN s.kind IN ('individual', 'housing_coop')
+                                THEN %(free_days)s ELSE 0 END AS lag
     FROM accounts_personalaccount a JOIN accounts_subscriber s ON s.id = a.subscriber_id
     WHERE a.id BETWEEN %(first)s AND %(last)s
 ),

@@ -35,20 +35,13 @@ from billing.models import (
     Service,
 )
 from billing.money import ZERO, to_kopecks
-from billing.penalties import DebtorCategory
 from meters.selectors import add_months, month_start
-from vodokanal import clock
+from vodokanal import clock, law
 
 logger = logging.getLogger(__name__)
 
 PENALTY_CHUNK = 2000  # debtors whose penalties are booked in one transaction (one task)
 PENALTY_RANGE = 10_000  # account ids searched for debtors by one query (one task)
-
-PENALTY_LAW = {
-    DebtorCategory.INDIVIDUAL: "ЖК РФ ст. 155 ч. 14",
-    DebtorCategory.MANAGING_ORG: "416-ФЗ ст. 13 ч. 6.2, ст. 14 ч. 6.2",
-    DebtorCategory.LEGAL: "416-ФЗ ст. 13 ч. 6.2, ст. 14 ч. 6.2",
-}
 
 
 def ensure_period(month: date) -> Period:
@@ -343,7 +336,8 @@ def _book_penalty_chunk(*, run_id: int, account_ids: list[int]) -> Decimal:
             selectors.calculate(data, as_of=as_of, tables=tables).total if data.debts else ZERO
         ) - booked[account_id]
         if added != ZERO:
-            reason = f"Пени по {as_of:%d.%m.%Y} ({PENALTY_LAW[data.category]})"
+            basis = law.penalty_basis_short(data.category, data.services)
+            reason = f"Пени по {as_of:%d.%m.%Y} ({basis})"
             entries.append((account_id, added, reason))
     if entries:
         fixed = [period.pk, LedgerEntry.Kind.PENALTY.value, period.month, as_of, run.pk]

@@ -20,7 +20,7 @@ from billing.reconciliation import (
     reconciliation_act,
     render_reconciliation_act,
 )
-from vodokanal import clock
+from vodokanal import clock, law
 
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:
@@ -64,7 +64,8 @@ def penalty(request: HttpRequest, number: str) -> HttpResponse:
         "result": figures.penalty.result,
         "tables": tables,
         "today": today,
-        "category": selectors.CATEGORY_OF_KIND[account.subscriber.kind],
+        "penalty_basis": law.penalty_basis(account.subscriber.kind, law.services_of(account)),
+        "penalty_rule": law.RULE[account.subscriber.kind],
     }
     return render(request, "billing/penalty.html", context)
 

@@ -33,7 +33,7 @@ from billing.templatetags.money import month_ru
 from debtors import batch_tasks
 from debtors.models import CourtCase, DebtDocument, Restriction
 from meters.models import Meter
-from vodokanal import clock
+from vodokanal import clock, law
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,8 @@ def document_context(document: DebtDocument) -> dict:
         "account": account,
         "subscriber": subscriber,
         "legal": subscriber.is_legal_entity,
+        "penalty_basis": law.penalty_basis(subscriber.kind, law.services_of(account)),
+        "penalty_rule": law.RULE[subscriber.kind],
         "utility": settings.UTILITY,
         "payee": payee(),
         "data": document.data,

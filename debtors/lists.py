@@ -31,7 +31,11 @@ from vodokanal import clock
 
 logger = logging.getLogger(__name__)
 
-ORGANISATION_KINDS = (Subscriber.Kind.LEGAL, Subscriber.Kind.MANAGING_ORG)
+ORGANISATION_KINDS = (
+    Subscriber.Kind.LEGAL,
+    Subscriber.Kind.MANAGING_ORG,
+    Subscriber.Kind.HOUSING_COOP,
+)
 ORGANISATION_INN = r"^[0-9]{10}$"  # a 12-digit INN belongs to a person (an ИП)
 
 # Public sort keys -> order_by. The key is what the page's `sort` parameter may hold;

@@ -31,6 +31,7 @@ from debtors.models import (
     Stage,
 )
 from vodokanal import clock
+from vodokanal.law import LAW
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,7 @@ def go_to_court(*, case_id: int, court: str, on: date, by: User | None = None) -
             )
             if claim is None:
                 raise ValidationError(
-                    "Без отправленной претензии обращаться в суд нельзя (АПК РФ ст. 4 ч. 5).",
+                    f"Без отправленной претензии обращаться в суд нельзя ({LAW['claim_before_court_short']}).",
                     code="no_claim",
                 )
             allowed_on = claim.sent_on + timedelta(days=settings.COURT_AFTER_CLAIM_DAYS)

@@ -24,7 +24,9 @@ from accounts.models import Subscriber
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.money import to_kopecks
+from billing.reconciliation import reconciliation_act, render_reconciliation_act
 from billing.selectors import FIGURE_LABELS
+from billing.templatetags.money import rub
 from debtors import documents, lists, services, tasks
 from debtors.models import DebtCase
 from tests.billing.conftest import bill, close, make_norms, make_tariffs
@@ -152,6 +154,9 @@ def rendered(client, accounts) -> dict[str, list[tuple[str, str, Decimal]]]:
             if account.subscriber.is_legal_entity:
                 claim = services.send_claim(case_id=case.pk, on=ON)
                 artefacts.append(("claim PDF", pdf_text(documents.document_pdf(claim))))
+            elif name == "person":  # owes over two months at the norm (ПП 354 п. 114)
+                warning = services.warn_restriction(case_id=case.pk, on=ON)
+                artefacts.append(("warning PDF", pdf_text(documents.document_pdf(warning))))
             for document in case.documents.all():
                 documents.store_pdf(document, documents.document_pdf(document))
         client.force_login(subscriber)
@@ -216,8 +221,25 @@ def test_every_label_carries_one_number_on_every_page_and_document(client, city)
     assert ("claim PDF", f"Просроченный долг на {day}") in {
         (place, label) for place, label, _ in shown["organisation"]
     }
+    assert ("warning PDF", f"Пени на {day}") in {
+        (place, label) for place, label, _ in shown["person"]
+    }
     assert expected["on_time"].overdue is None
     assert expected["on_time"].penalty.due == 0
+
+
+def test_the_reconciliation_act_closes_on_the_cabinets_figures(city):
+    for name in ("organisation", "managing_org"):
+        account = city[name]
+        with at(ON):
+            act = reconciliation_act(account.subscriber, date_from=MONTHS[0], date_to=ON)
+            figures = billing_selectors.account_figures(account, on=ON)
+            text = pdf_text(render_reconciliation_act(act))
+        assert (act.closing.principal, act.closing.penalty) == (
+            figures.balance.principal,
+            figures.balance.penalty,
+        )
+        assert f"основной долг {rub(figures.balance.principal)}".replace("\xa0", " ") in text
 
 
 def test_days_overdue_and_debt_agree_in_the_staff_list_and_the_public_list(client, city):

@@ -13,7 +13,8 @@ def test_seed_demo_builds_a_valid_city_and_is_idempotent():
     subscribers = Subscriber.objects.count()
     users = User.objects.count()
     assert Subscriber.objects.filter(kind=Subscriber.Kind.INDIVIDUAL).count() == 60
-    assert Subscriber.objects.filter(kind=Subscriber.Kind.MANAGING_ORG).count() >= 10
+    assert Subscriber.objects.filter(kind=Subscriber.Kind.MANAGING_ORG).count() >= 5
+    assert Subscriber.objects.filter(kind=Subscriber.Kind.HOUSING_COOP).count() >= 5
     assert Subscriber.objects.filter(kind=Subscriber.Kind.LEGAL).count() >= 20
     for subscriber in Subscriber.objects.all():
         subscriber.full_clean()

@@ -253,7 +253,7 @@ def test_finance_page_history_is_the_ledger_newest_first(client, debtor):
         "сентябрь 2026",
         "30.09.2026",
         "Пени",
-        "Пени по 30.09.2026 (ЖК РФ ст. 155 ч. 14)",
+        "Пени по 30.09.2026 (ЖК РФ ч. 14 ст. 155)",
         "10,40 ₽",
     ] in rows
 

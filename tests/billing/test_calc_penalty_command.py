@@ -341,6 +341,31 @@ def test_unknown_debtor_is_refused(tmp_path):
     given = '{"debtor": "pensioner", "as_of": "2023-06-30", "debts": [{"period": "2023-01", "amount": "1.00"}]}'
     message = refused(tmp_path, given)
     assert message.startswith("Категория должника (debtor): неизвестное значение 'pensioner'")
+    assert message.endswith("допустимо: individual, housing_coop, managing_org, legal.")
+
+
+@pytest.mark.parametrize(
+    ("debtor", "fractions"),
+    [
+        ("individual", ["1/300", "1/130"]),
+        ("housing_coop", ["1/300", "1/130"]),
+        ("managing_org", ["1/300", "1/170", "1/130"]),
+        ("legal", ["1/130"]),
+    ],
+)
+def test_each_of_the_four_debtor_categories_is_calculated(tmp_path, debtor, fractions):
+    given = json.dumps(
+        {
+            "debtor": debtor,
+            "as_of": "2023-06-30",
+            "debts": [{"period": "2023-01", "amount": "10000.00"}],
+        }
+    )
+    output = run(tmp_path, given)
+    assert [line["fraction"] for line in output["lines"]] == fractions
+    assert output["lines"][0]["from"] == (
+        "2023-03-13" if debtor in ("individual", "housing_coop") else "2023-02-11"
+    )
 
 
 def test_missing_file_is_refused(tmp_path):

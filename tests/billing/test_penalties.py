@@ -16,7 +16,8 @@ from billing.penalties import (
     format_lines,
 )
 
-# Copied verbatim from penalties.md §10: input, expected lines, expected total.
+# Copied verbatim from penalties.md §10 (E9 as corrected in December 2026): input, expected
+# lines, expected total.
 WORKED_EXAMPLES = [
     pytest.param(
         '{"debtor": "individual", "as_of": "2023-06-30", "debts": [{"period": "2023-01", "amount": "10000.00"}]}',
@@ -92,10 +93,12 @@ WORKED_EXAMPLES = [
     pytest.param(
         '{"debtor": "managing_org", "as_of": "2025-10-01", "debts": [{"period": "2025-03", "amount": "120000.00"}, {"period": "2025-04", "amount": "118000.00"}], "payments": [{"date": "2025-06-05", "amount": "118000.00", "period": "2025-04"}]}',
         [
-            "  2025-03 2025-05-11..2025-07-09   60d  debt  120000.00  rate  17.0%  1/300  = 4080.00",
+            "  2025-03 2025-04-11..2025-06-09   60d  debt  120000.00  rate  17.0%  1/300  = 4080.00",
+            "  2025-03 2025-06-10..2025-07-09   30d  debt  120000.00  rate  17.0%  1/170  = 3600.00",
             "  2025-03 2025-07-10..2025-10-01   84d  debt  120000.00  rate  17.0%  1/130  = 13181.54",
+            "  2025-04 2025-05-11..2025-06-05   26d  debt  118000.00  rate  21.0%  1/300  = 2147.60",
         ],
-        "17261.54",
+        "23009.14",
         id="E9-payment-naming-a-month",
     ),
 ]
@@ -172,6 +175,24 @@ def test_overpayment_of_a_named_month_is_credit_for_the_next_month():
         "  2023-02 2023-04-10..2023-05-31   52d  debt    3000.00  rate   7.5%  1/300  = 39.00",
     ]
     assert result.total == Decimal("39.00")
+
+
+def test_what_exceeds_the_named_month_pays_the_oldest_unpaid_month():
+    """penalties.md §6: a payment naming March pays March; its excess pays January, the
+    oldest unpaid month, before February."""
+    from billing.penalties import Payment, allocate_payments
+
+    months = [date(2025, month, 1) for month in (1, 2, 3)]
+    debts = [Debt(month, Decimal("1000.00"), default_due_on(month)) for month in months]
+    payment = Payment(date(2025, 4, 5), Decimal("1500.00"), date(2025, 3, 1))
+
+    applied = allocate_payments(debts, [payment])
+
+    assert {month: sum(p.amount for p in parts) for month, parts in applied.items()} == {
+        date(2025, 1, 1): Decimal("500.00"),
+        date(2025, 2, 1): 0,
+        date(2025, 3, 1): Decimal("1000.00"),
+    }
 
 
 def test_payment_before_the_due_date_means_no_penalty():
@@ -372,3 +393,67 @@ def test_engine_takes_plain_dataclasses_and_due_date_defaults_to_the_10th():
 
     assert result.total == Decimal("438.46")  # E1 again, without moratoria or caps passed
     assert result.lines[0].debt == Decimal("10000.00")
+
+
+# The fraction on the last day of delay when the debt is paid in full that day: the four
+# debtor categories of penalties.md §2 at every band edge.
+BANDS = {
+    DebtorCategory.INDIVIDUAL: {1: None, 30: None, 31: 300, 60: 300, 61: 300, 90: 300, 91: 130},
+    DebtorCategory.HOUSING_COOP: {1: None, 30: None, 31: 300, 60: 300, 61: 300, 90: 300, 91: 130},
+    DebtorCategory.MANAGING_ORG: {1: 300, 30: 300, 31: 300, 60: 300, 61: 170, 90: 170, 91: 130},
+    DebtorCategory.LEGAL: {1: 130, 30: 130, 31: 130, 60: 130, 61: 130, 90: 130, 91: 130},
+}
+
+
+@pytest.mark.parametrize(
+    ("category", "day", "denominator"),
+    [
+        pytest.param(category, day, denominator, id=f"{category}-day-{day}")
+        for category, days in BANDS.items()
+        for day, denominator in days.items()
+    ],
+)
+def test_each_category_pays_its_fraction_on_each_day_of_delay(category, day, denominator):
+    due_on = date(2025, 2, 10)  # January 2025's charge
+    paid_on = date.fromordinal(due_on.toordinal() + day)
+    result = calculate(
+        {
+            "debtor": category.value,
+            "as_of": "2025-12-31",
+            "debts": [{"period": "2025-01", "amount": "10000.00"}],
+            "payments": [{"date": paid_on.isoformat(), "amount": "10000.00"}],
+        }
+    )
+    if denominator is None:
+        assert result.lines == ()
+        return
+    last = result.lines[-1]
+    assert (last.date_to, last.denominator) == (paid_on, denominator)
+    # Every day of delay from the first that bears a penalty is in exactly one line.
+    first = 31 if category.free_days else 1
+    assert sum(line.days for line in result.lines) == day - first + 1
+
+
+@pytest.mark.parametrize("category", list(DebtorCategory))
+@pytest.mark.parametrize(
+    ("period", "as_of", "frozen_from", "frozen_to"),
+    [
+        ("2019-12", "2021-03-01", date(2020, 4, 6), date(2020, 12, 31)),
+        ("2022-01", "2022-12-31", date(2022, 4, 1), date(2022, 10, 1)),
+    ],
+    ids=["2020-moratorium", "2022-moratorium"],
+)
+def test_no_category_accrues_during_a_moratorium(category, period, as_of, frozen_from, frozen_to):
+    result = calculate(
+        {
+            "debtor": category.value,
+            "as_of": as_of,
+            "debts": [{"period": period, "amount": "10000.00"}],
+        }
+    )
+    assert result.total > 0
+    assert all(line.date_to < frozen_from or line.date_from > frozen_to for line in result.lines), (
+        format_lines(result)
+    )
+    # The bands keep counting through the moratorium: after it, the debt is past day 91.
+    assert result.lines[-1].denominator == 130

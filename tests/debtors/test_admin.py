@@ -87,7 +87,7 @@ def cases():
     shop = organisation(name="ООО «Лавка»", inn="7728168971")
     charge(shop, date(2025, 3, 1), "30000.00")
     charge(shop, date(2025, 4, 1), "10000.00")
-    housing = organisation("managing_org", name="ТСЖ «Северное»", inn="7736050003")
+    housing = organisation("housing_coop", name="ТСЖ «Северное»", inn="7736050003")
     charge(housing, date(2024, 12, 1), "100000.00")
     plant = organisation(name="АО «Завод»", inn="7707083893")
     charge(plant, date(2024, 9, 1), "400000.00")
@@ -164,7 +164,7 @@ def messages_of(response) -> list[str]:
         ("age=180", ["housing"]),
         ("age=more", ["plant"]),
         ("account__subscriber__kind__exact=individual", ["citizen"]),
-        ("account__subscriber__kind__exact=managing_org", ["housing"]),
+        ("account__subscriber__kind__exact=housing_coop", ["housing"]),
         ("account__subscriber__kind__exact=legal", ["shop", "plant"]),
         ("stage__exact=claim_sent", ["plant"]),
         ("paused=yes", ["shop"]),
@@ -209,12 +209,11 @@ def test_case_list_shows_category_age_and_figures_in_few_queries(
     with django_assert_max_num_queries(12):
         response = client.get(f"{CASES}?o=1")
     page = text(response)
-    assert "Управляющая организация (УК, ТСЖ, ЖСК)" in page
+    assert "ТСЖ, ЖСК, жилищный кооператив" in page
     assert "ТСЖ «Северное»" in page
     row = re.search(rf"{cases['housing'].account.number} .*? 2025 г\.", page).group(0)
     assert (
-        "Просрочка ТСЖ «Северное» Управляющая организация (УК, ТСЖ, ЖСК) 100 000,00 ₽ 0,00 ₽ 1 161 "
-        in row
+        "Просрочка ТСЖ «Северное» ТСЖ, ЖСК, жилищный кооператив 100 000,00 ₽ 0,00 ₽ 1 161 " in row
     )
     # 161: the days overdue on 20.06.2025, from 11.01.2025 (day 1) as everywhere else
 

@@ -166,7 +166,7 @@ def test_bulk_court_files_where_the_claim_term_has_run_and_says_why_not_elsewher
         {
             "case": second.pk,
             "account": second.account.number,
-            "reason": "Без отправленной претензии обращаться в суд нельзя (АПК РФ ст. 4 ч. 5).",
+            "reason": "Без отправленной претензии обращаться в суд нельзя (ч. 5 ст. 4 АПК РФ).",
         }
     ]
     filed = CourtCase.objects.get()

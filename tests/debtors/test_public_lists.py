@@ -592,7 +592,7 @@ def test_publish_lists_never_writes_an_entry_for_a_person(people, caplog):
         lists.publish_lists(on=DAY_61)
 
     on_lists = set(PublishedEntry.objects.values_list("subscriber__kind", "subscriber__inn"))
-    assert {kind for kind, _ in on_lists} <= {"legal", "managing_org"}
+    assert {kind for kind, _ in on_lists} <= {"legal", "managing_org", "housing_coop"}
     assert all(len(inn) == 10 for _, inn in on_lists)
     people_ids = [account.subscriber_id for account in [*people, crafted]]
     assert not PublishedEntry.objects.filter(subscriber_id__in=people_ids).exists()
@@ -605,7 +605,8 @@ def test_publish_lists_never_writes_an_entry_for_a_person(people, caplog):
 
 def test_only_an_organisation_is_publishable():
     assert lists.is_publishable(Subscriber(kind="legal", name="ООО «А»", inn=inn10(1)))
-    assert lists.is_publishable(Subscriber(kind="managing_org", name="ТСЖ «Б»", inn=inn10(2)))
+    assert lists.is_publishable(Subscriber(kind="housing_coop", name="ТСЖ «Б»", inn=inn10(2)))
+    assert lists.is_publishable(Subscriber(kind="managing_org", name="ООО «УК Б»", inn=inn10(4)))
     assert not lists.is_publishable(Subscriber(kind="individual", name="ООО «В»", inn=inn10(3)))
     assert not lists.is_publishable(Subscriber(kind="legal", name="ИП Г", inn=inn12(5)))
     assert not lists.is_publishable(Subscriber(kind="legal", name="ООО «Д»", inn="2300000000"))
