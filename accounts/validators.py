@@ -98,3 +98,42 @@ def validate_account_number(value: str) -> None:
             "Номер лицевого счёта — 10 цифр; проверьте номер по квитанции.",
             code="invalid_account_number",
         )
+
+
+_BIC_RE = re.compile(r"^04\d{7}$")
+_ACCOUNT_WEIGHTS = ((7, 1, 3) * 8)[:23]  # 3 digits of the BIC and the 20 of the account
+
+
+def is_valid_bic(value: str) -> bool:
+    """БИК: 9 digits beginning with 04."""
+    return bool(_BIC_RE.match(value))
+
+
+def _account_key_ok(prefix: str, account: str) -> bool:
+    digits = prefix + account
+    return sum(int(d) * w % 10 for d, w in zip(digits, _ACCOUNT_WEIGHTS, strict=True)) % 10 == 0
+
+
+def is_valid_settlement_account(account: str, bic: str) -> bool:
+    """A settlement account (20 digits) with its bank's BIC: the control key over the BIC's
+    last 3 digits and the account (formats.md §6)."""
+    return (
+        is_valid_bic(bic)
+        and len(account) == 20
+        and account.isdigit()
+        and account.isascii()
+        and _account_key_ok(bic[-3:], account)
+    )
+
+
+def is_valid_correspondent_account(account: str, bic: str) -> bool:
+    """The bank's correspondent account (20 digits, 301…): the control key over "0", the
+    BIC's 5th and 6th digits and the account (formats.md §6)."""
+    return (
+        is_valid_bic(bic)
+        and len(account) == 20
+        and account.isdigit()
+        and account.isascii()
+        and account.startswith("301")
+        and _account_key_ok("0" + bic[4:6], account)
+    )

@@ -746,6 +746,13 @@ class PaymentChannel(models.Model):
     commission = models.CharField("комиссия", max_length=150, blank=True)
     url = models.URLField("ссылка", blank=True)
     phone = models.CharField("телефон", max_length=40, blank=True)
+    # The portal's own phone line for readings: its number is the setting printed on every
+    # receipt (UTILITY_READINGS_PHONE), not a copy kept here.
+    phone_line = models.BooleanField(
+        "автоматическая линия показаний",
+        default=False,
+        help_text="Телефон берётся из настроек (UTILITY_READINGS_PHONE), как на квитанциях.",
+    )
     agent = models.ForeignKey(
         PaymentAgent, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels"
     )

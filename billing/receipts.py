@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Q, Sum
 
 from accounts.models import PersonalAccount
+from billing import requisites
 from billing.models import Basis, LedgerEntry, MeterVolume, Period, Service
 from billing.money import ZERO
 from billing.payment_qr import PaymentDetails, build_payload, qr_png
@@ -89,8 +90,8 @@ class ReceiptData:
 
 
 def payee() -> PaymentDetails:
-    """The utility's requisites from settings, validated."""
-    utility = settings.UTILITY
+    """The utility's requisites from settings, validated (billing/requisites.py)."""
+    utility = requisites.checked(settings.UTILITY)
     return PaymentDetails(
         name=utility["name"],
         personal_acc=utility["bank_account"],

@@ -103,3 +103,6 @@ def payment_agents(db):
     from django.apps import apps
 
     importlib.import_module("billing.migrations.0005_agents_and_channels").seed(apps, None)
+    importlib.import_module(
+        "billing.migrations.0011_phone_line_from_settings"
+    ).phone_line_from_settings(apps, None)

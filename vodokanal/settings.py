@@ -246,15 +246,18 @@ UTILITY = {
     "name": env("UTILITY_NAME", default="ООО «Краснодар Водоканал»"),
     "short_name": env("UTILITY_SHORT_NAME", default="Водоканал"),
     "address": env("UTILITY_ADDRESS", default="350000, г. Краснодар, ул. Каляева, д. 198"),
-    "inn": env("UTILITY_INN", default="2310000003"),
+    # Requisites are checked at every start (billing/checks.py): a bank app refuses wrong ones.
+    "inn": env("UTILITY_INN", default="2310123454"),
     "kpp": env("UTILITY_KPP", default="231001001"),
     "phone": env("UTILITY_PHONE", default="+7 (861) 200-00-00"),
+    # The automatic phone line for readings (meters/voice), printed on receipts and /pay/.
+    "readings_phone": env("UTILITY_READINGS_PHONE", default="+7 (861) 200-00-01"),
     "email": env("UTILITY_EMAIL", default="info@vodokanal.local"),
     "site": env("UTILITY_SITE", default=SITE_URL),
     "hours": env("UTILITY_HOURS", default="пн–пт 8:00–17:00, сб 9:00–13:00"),
     "bank_name": env("UTILITY_BANK_NAME", default="ПАО Сбербанк"),
     "bank_bic": env("UTILITY_BANK_BIC", default="040349602"),
-    "bank_account": env("UTILITY_BANK_ACCOUNT", default="40702810000000000001"),
+    "bank_account": env("UTILITY_BANK_ACCOUNT", default="40702810630000012345"),
     "bank_corr_account": env("UTILITY_BANK_CORR_ACCOUNT", default="30101810100000000602"),
 }
 
