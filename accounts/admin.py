@@ -54,6 +54,7 @@ class SubscriberAdmin(SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("kind", "name", "short_name")}),
         ("Реквизиты", {"fields": ("inn", "kpp", "ogrn", "legal_address", "postal_address")}),
+        ("Руководитель организации", {"fields": ("head_position", "head_name")}),
         ("Контакты", {"fields": ("email", "phone")}),
         (
             "Договор",

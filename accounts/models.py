@@ -111,7 +111,16 @@ class Subscriber(models.Model):
     inn = models.CharField("ИНН", max_length=12, blank=True, validators=[validate_inn])
     kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validate_kpp])
     ogrn = models.CharField("ОГРН / ОГРНИП", max_length=15, blank=True, validators=[validate_ogrn])
-    legal_address = models.CharField("юридический адрес", max_length=300, blank=True)
+    # An organisation's legal address; a person's or an entrepreneur's address of registration.
+    legal_address = models.CharField(
+        "юридический адрес / адрес регистрации", max_length=300, blank=True
+    )
+    # An organisation's head, to whom its documents are addressed ("Генеральный директор",
+    # "Иванов Иван Иванович"); without them a document is addressed to the organisation.
+    head_position = models.CharField(
+        "должность руководителя", max_length=100, blank=True, db_default=""
+    )
+    head_name = models.CharField("ФИО руководителя", max_length=200, blank=True, db_default="")
     postal_address = models.CharField("почтовый адрес", max_length=300, blank=True)
     email = models.EmailField("e-mail", blank=True)
     phone = models.CharField("телефон", max_length=30, blank=True)
@@ -124,7 +133,7 @@ class Subscriber(models.Model):
         default=False,
         help_text=f"Ограничение подачи только в особом порядке ({LAW['socially_important']}).",
     )
-    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False, verbose_name="создано")
     history = HistoricalRecords()
 
     class Meta:
@@ -146,6 +155,15 @@ class Subscriber(models.Model):
     @property
     def is_legal_entity(self) -> bool:
         return self.kind != self.Kind.INDIVIDUAL
+
+    @property
+    def is_entrepreneur(self) -> bool:
+        """An individual entrepreneur (ИП): a 12-digit INN (a person's) on a legal entity."""
+        return self.is_legal_entity and len(self.inn) == 12
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.is_legal_entity and not self.is_entrepreneur
 
     def clean(self) -> None:
         """Legal entities need a valid INN and OGRN; organisations (10-digit INN) a KPP."""
@@ -239,10 +257,14 @@ class PersonalAccount(models.Model):
 class AccountLink(models.Model):
     """A user may see an account once the link is confirmed with the account's code."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
-    account = models.ForeignKey(PersonalAccount, on_delete=models.CASCADE, related_name="links")
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="account_links", verbose_name="пользователь"
+    )
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.CASCADE, related_name="links", verbose_name="лицевой счёт"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name="подтверждено")
+    created_at = models.DateTimeField(default=clock.now, verbose_name="создано")
 
     class Meta:
         verbose_name = "привязка лицевого счёта"

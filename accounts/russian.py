@@ -1,8 +1,13 @@
 """Russian text helpers shared by every app (the leftmost app, so all may import it):
-plural forms, dates and volumes as a Russian reader writes them."""
+plural forms, dates and volumes as a Russian reader writes them, names in the dative
+(pytrovich for people, pymorphy3 for positions) and quotes within quotes."""
 
+import re
 from datetime import date
 from decimal import Decimal
+from functools import cache
+
+from pytrovich.enums import Case, NamePart
 
 
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
@@ -29,3 +34,79 @@ def ru_date(value: date) -> str:
 def ru_volume(value: Decimal) -> str:
     """A volume in m3 with three decimals and the decimal comma: 123,456."""
     return f"{value:.3f}".replace(".", ",")
+
+
+# --- Names in documents: the dative of an addressee, quotes within quotes ---------------
+
+_ENTREPRENEUR_PREFIX = re.compile(r"^\s*(ИП|Индивидуальный предприниматель)\s+", re.IGNORECASE)
+
+
+def quoted(name: str) -> str:
+    """A name in «ёлочки», its own quotes turned into „лапки“ (Russian typography): quoted(
+    "ООО «Ромашка»") -> "«ООО „Ромашка“»"."""
+    return "«" + name.replace("«", "„").replace("»", "“") + "»"
+
+
+def person_of(name: str) -> str:
+    """The person in an entrepreneur's name: "ИП Захаров Олег Николаевич" -> "Захаров Олег
+    Николаевич"."""
+    return _ENTREPRENEUR_PREFIX.sub("", name).strip()
+
+
+def initials(full_name: str) -> str:
+    """ "Захаров Олег Николаевич" -> "Захаров О. Н."."""
+    last, *rest = full_name.split()
+    return " ".join([last, *(f"{part[0]}." for part in rest if part)])
+
+
+def dative_name(full_name: str, *, short: bool = False) -> str:
+    """A person's name in the dative: "Захаров Олег Николаевич" -> "Захарову Олегу
+    Николаевичу", or with `short` "Захарову О. Н."; a name it cannot split is left as it is."""
+    parts = full_name.split()
+    if len(parts) != 3:
+        return full_name
+    last, first, middle = parts
+    maker, gender = _petrovich()
+    sex = gender.detect(firstname=first, middlename=middle)
+    dative = maker.make(NamePart.LASTNAME, sex, Case.DATIVE, last)
+    if short:
+        return initials(f"{dative} {first} {middle}")
+    return " ".join(
+        (
+            dative,
+            maker.make(NamePart.FIRSTNAME, sex, Case.DATIVE, first),
+            maker.make(NamePart.MIDDLENAME, sex, Case.DATIVE, middle),
+        )
+    )
+
+
+def dative_position(position: str) -> str:
+    """A position in the dative, its head noun and the words before it: "Генеральный
+    директор" -> "Генеральному директору", "Председатель правления" -> "Председателю
+    правления"."""
+    words = position.split()
+    result = []
+    for index, word in enumerate(words):
+        parse = _morph().parse(word)[0]
+        inflected = parse.inflect({"datv"})
+        text = inflected.word if inflected else word
+        result.append(text.capitalize() if index == 0 else text)
+        if "NOUN" in parse.tag:  # the head noun: what follows is its complement
+            result.extend(words[index + 1 :])
+            break
+    return " ".join(result)
+
+
+@cache
+def _morph():  # type: ignore[no-untyped-def]
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@cache
+def _petrovich():  # type: ignore[no-untyped-def]
+    from pytrovich.detector import PetrovichGenderDetector
+    from pytrovich.maker import PetrovichDeclinationMaker
+
+    return PetrovichDeclinationMaker(), PetrovichGenderDetector()

@@ -128,7 +128,12 @@ class Period(models.Model):
     status = models.CharField("статус", max_length=10, choices=Status.choices, default="open")
     closed_at = models.DateTimeField("закрыт", null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="закрыл",
     )
 
     class Meta:
@@ -156,11 +161,20 @@ class BillingRun(models.Model):
         DONE = "done", "Завершён"
         FAILED = "failed", "Ошибка"
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="runs")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="runs", verbose_name="расчётный период"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="состояние"
+    )
     step = models.CharField("этап", max_length=100, blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="запустил",
     )
     created_at = models.DateTimeField("создан", default=clock.now)
     # The day the run calculates on: penalties run to it (never past the month's end), and
@@ -194,21 +208,47 @@ class MeterVolume(models.Model):
     """
 
     # period and meter lead the composite indexes below: no index of their own.
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+", db_index=False)
-    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="+")
-    meter = models.ForeignKey(
-        Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name="расчётный период",
     )
-    kind = models.CharField(max_length=10, choices=Meter.Kind.choices)
-    for_month = models.DateField()
-    volume = models.DecimalField(**VOLUME)
-    basis = models.CharField(max_length=20, choices=Basis.choices)
+    run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, related_name="+", verbose_name="расчёт начислений"
+    )
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="+", verbose_name="лицевой счёт"
+    )
+    meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name="прибор учёта",
+    )
+    kind = models.CharField(max_length=10, choices=Meter.Kind.choices, verbose_name="вид")
+    for_month = models.DateField(verbose_name="за месяц")
+    volume = models.DecimalField(**VOLUME, verbose_name="объём, м³")
+    basis = models.CharField(max_length=20, choices=Basis.choices, verbose_name="основание")
     reading = models.ForeignKey(
-        MeterReading, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        MeterReading,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="показание",
     )
     reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name="отменяет объём",
     )
 
     class Meta:
@@ -287,12 +327,24 @@ class PaymentAgent(models.Model):
 class RegistryImport(models.Model):
     """One registry file from an agent, imported in one transaction, with its report."""
 
-    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="imports")
+    agent = models.ForeignKey(
+        PaymentAgent,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        verbose_name="платёжный агент",
+    )
     file_name = models.CharField("файл", max_length=255)
-    sha256 = models.CharField(max_length=64, unique=True)  # the same file twice is refused
+    sha256 = models.CharField(
+        max_length=64, unique=True, verbose_name="контрольная сумма SHA-256"
+    )  # the same file twice is refused
     imported_at = models.DateTimeField("загружен", default=clock.now)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="загрузил",
     )
     order_number = models.CharField("платёжное поручение", max_length=50, blank=True)
     order_date = models.DateField("дата поручения", null=True, blank=True)
@@ -332,7 +384,11 @@ class Payment(models.Model):
 
     # account and agent lead the composite indexes below: no index of their own.
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="payments", db_index=False
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_index=False,
+        verbose_name="лицевой счёт",
     )
     amount = models.DecimalField("сумма", **MONEY)
     paid_on = models.DateField("дата оплаты")  # business date from the bank, Moscow calendar
@@ -350,9 +406,15 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         db_index=False,
+        verbose_name="платёжный агент",
     )
     registry = models.ForeignKey(
-        RegistryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        RegistryImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="реестр платежей",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -361,6 +423,7 @@ class Payment(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # partial index below
+        verbose_name="создал",
     )
 
     class Meta:
@@ -442,7 +505,12 @@ class LedgerEntry(models.Model):
         db_index=False,
     )
     payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="entry"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entry",
+        verbose_name="платёж",
     )
     run = models.ForeignKey(
         BillingRun,
@@ -451,6 +519,7 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name="расчёт начислений",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -459,6 +528,7 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name="создал",
     )
     created_at = models.DateTimeField("записано", default=clock.now)
 
@@ -575,12 +645,19 @@ class ReceiptBatch(models.Model):
         READY = "ready", "Готов"
         FAILED = "failed", "Ошибка"
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="receipt_batches")
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="receipt_batches",
+        verbose_name="расчётный период",
+    )
     number = models.PositiveIntegerField("номер пачки")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name="состояние"
+    )
     print_file = models.FileField("файл для печати", upload_to="receipts/print/", blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now, verbose_name="создано")
+    rendered_at = models.DateTimeField(null=True, blank=True, verbose_name="сформировано")
 
     class Meta:
         verbose_name = "пачка квитанций"
@@ -597,15 +674,27 @@ class ReceiptBatch(models.Model):
 class Receipt(models.Model):
     """The monthly payment document (ЕПД) of an account, as a stored PDF."""
 
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="receipts")
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="receipts")
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name="лицевой счёт",
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="receipts", verbose_name="расчётный период"
+    )
     # None: rendered on demand, when the subscriber asked before the batch came to it.
     batch = models.ForeignKey(
-        ReceiptBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="receipts"
+        ReceiptBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipts",
+        verbose_name="пачка",
     )
     total_due = models.DecimalField("к оплате", **MONEY)
-    pdf = models.FileField(upload_to="receipts/%Y/%m/", blank=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to="receipts/%Y/%m/", blank=True, verbose_name="файл PDF")
+    rendered_at = models.DateTimeField(null=True, blank=True, verbose_name="сформировано")
 
     class Meta:
         verbose_name = "квитанция (ЕПД)"
@@ -634,9 +723,14 @@ class UnidentifiedPayment(models.Model):
         OPEN = "open", "Не выяснен"
         RESOLVED = "resolved", "Зачислен на счёт"
 
-    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(
+        PaymentAgent, on_delete=models.PROTECT, related_name="+", verbose_name="платёжный агент"
+    )
     registry = models.ForeignKey(
-        RegistryImport, on_delete=models.PROTECT, related_name="unidentified_payments"
+        RegistryImport,
+        on_delete=models.PROTECT,
+        related_name="unidentified_payments",
+        verbose_name="реестр платежей",
     )
     line_number = models.PositiveIntegerField("строка")
     external_id = models.CharField("номер операции", max_length=64)
@@ -647,14 +741,26 @@ class UnidentifiedPayment(models.Model):
     address = models.CharField("адрес", max_length=300, blank=True)
     period = models.CharField("период", max_length=10, blank=True)
     reason = models.CharField("причина", max_length=300)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name="состояние"
+    )
     payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="платёж",
     )
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="разобрал",
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name="разобрано")
 
     class Meta:
         verbose_name = "невыясненный платёж"
@@ -674,8 +780,15 @@ class UnidentifiedPayment(models.Model):
 class AccrualRegistry(models.Model):
     """The file of amounts due sent to an agent after the billing run (реестр начислений)."""
 
-    agent = models.ForeignKey(PaymentAgent, on_delete=models.PROTECT, related_name="accruals")
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="accruals")
+    agent = models.ForeignKey(
+        PaymentAgent,
+        on_delete=models.PROTECT,
+        related_name="accruals",
+        verbose_name="платёжный агент",
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="accruals", verbose_name="расчётный период"
+    )
     file = models.FileField("файл", upload_to="accruals/")
     lines = models.PositiveIntegerField("строк", default=0)
     total = models.DecimalField("сумма к оплате", default=Decimal("0.00"), **MONEY)
@@ -705,23 +818,41 @@ class OnlinePayment(models.Model):
         CANCELED = "canceled", "Отменён"
 
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="online_payments"
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="online_payments",
+        verbose_name="лицевой счёт",
     )
     amount = models.DecimalField("сумма", **MONEY)
     for_month = models.DateField("за месяц", null=True, blank=True)
     gateway = models.CharField("платёжный шлюз", max_length=20)
-    idempotence_key = models.UUIDField(unique=True)
-    gateway_payment_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    confirmation_url = models.URLField(max_length=500, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    idempotence_key = models.UUIDField(unique=True, verbose_name="ключ идемпотентности")
+    gateway_payment_id = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        verbose_name="номер платежа в платёжном сервисе",
+    )
+    confirmation_url = models.URLField(
+        max_length=500, blank=True, verbose_name="адрес подтверждения оплаты"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name="состояние"
+    )
     payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online",
+        verbose_name="платёж",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="создал"
     )
-    created_at = models.DateTimeField(default=clock.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now, verbose_name="создано")
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="завершено")
 
     class Meta:
         verbose_name = "онлайн-оплата"
@@ -754,7 +885,12 @@ class PaymentChannel(models.Model):
         help_text="Телефон берётся из настроек (UTILITY_READINGS_PHONE), как на квитанциях.",
     )
     agent = models.ForeignKey(
-        PaymentAgent, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels"
+        PaymentAgent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="channels",
+        verbose_name="платёжный агент",
     )
     order = models.PositiveSmallIntegerField("порядок", default=100)
     is_active = models.BooleanField("показывать", default=True)

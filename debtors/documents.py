@@ -24,6 +24,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AccountLink, PersonalAccount, Subscriber
+from accounts.russian import dative_name, dative_position, person_of
 from billing.amount_words import amount_with_words
 from billing.money import ZERO
 from billing.payment_qr import build_payload, qr_png
@@ -225,6 +226,7 @@ def document_context(document: DebtDocument) -> dict:
         "contract_number": subscriber.contract_number,
         "contract_date": subscriber.contract_date,
         "mail_address": _mail_address(account),
+        "party": party(account),
         "signatory": getattr(settings, "DEBT_DOCUMENT_SIGNATORY", ""),
         "restriction_costs": _restriction_costs(),
         "qrs": payment_qrs(document, figures) if document.kind in QR_KINDS else [],
@@ -243,6 +245,57 @@ def _restriction_costs() -> Decimal | None:
     """The debtor's share of a restriction and restoration (ПП 354 п. 121(1)), if set."""
     costs = getattr(settings, "RESTRICTION_COSTS", "")
     return Decimal(str(costs)) if costs else None
+
+
+@dataclass(frozen=True)
+class Party:
+    """The subscriber as a document names it: whom a letter is addressed to (the dative),
+    the party of a court paper (the nominative), its identifiers and its address under the
+    label that fits (an organisation's legal address, a person's registration)."""
+
+    to: tuple[str, ...]  # «Индивидуальному предпринимателю», «Захарову О. Н.»
+    name: str  # «Индивидуальный предприниматель Захаров Олег Николаевич», «ООО „Ромашка“»…
+    ids: str  # «ИНН …, КПП …, ОГРН …» or «ИНН …, ОГРНИП …»
+    address_label: str
+    address: str
+
+
+def party(account: PersonalAccount) -> Party:
+    subscriber = account.subscriber
+    inn, kpp, ogrn = subscriber.inn, subscriber.kpp, subscriber.ogrn
+    if subscriber.is_entrepreneur:
+        person = person_of(subscriber.name)
+        return Party(
+            to=("Индивидуальному предпринимателю", dative_name(person, short=True)),
+            name=f"Индивидуальный предприниматель {person}",
+            ids=", ".join([f"ИНН {inn}"] + ([f"ОГРНИП {ogrn}"] if ogrn else [])),
+            address_label="Адрес регистрации",
+            address=subscriber.legal_address or _mail_address(account),
+        )
+    if subscriber.is_organisation:
+        head = (subscriber.head_position, subscriber.head_name)
+        return Party(
+            to=(
+                (f"{dative_position(head[0])} {subscriber.name}", dative_name(head[1], short=True))
+                if all(head)
+                else (subscriber.name,)
+            ),
+            name=subscriber.name,
+            ids=", ".join(
+                [f"ИНН {inn}"]
+                + ([f"КПП {kpp}"] if kpp else [])
+                + ([f"ОГРН {ogrn}"] if ogrn else [])
+            ),
+            address_label="Юридический адрес",
+            address=subscriber.legal_address or _mail_address(account),
+        )
+    return Party(
+        to=(dative_name(subscriber.name),),
+        name=subscriber.name,
+        ids=f"ИНН {inn}" if inn else "",
+        address_label="Адрес регистрации" if subscriber.legal_address else "Адрес",
+        address=subscriber.legal_address or _mail_address(account),
+    )
 
 
 def _mail_address(account: PersonalAccount) -> str:

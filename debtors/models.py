@@ -74,15 +74,27 @@ class DebtCase(models.Model):
 class CaseEvent(models.Model):
     """One move of a case (or a note on it): the case's full history."""
 
-    case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=clock.now)
+    case = models.ForeignKey(
+        DebtCase,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name="дело о задолженности",
+    )
+    at = models.DateTimeField(default=clock.now, verbose_name="время")
     on = models.DateField("дата")
-    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    from_stage = models.CharField(
+        max_length=20, choices=Stage.choices, blank=True, verbose_name="со стадии"
+    )
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, verbose_name="на стадию")
     reason = models.CharField("основание", max_length=300)
     debt = models.DecimalField("долг", default=ZERO, **MONEY)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="сотрудник",
     )
 
     class Meta:
@@ -103,12 +115,19 @@ class DocumentBatch(models.Model):
 
     kind = models.CharField("вид документов", max_length=30)
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Period,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="расчётный период",
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name="состояние"
+    )
     print_file = models.FileField("файл для печати", upload_to="debt-documents/print/", blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now, verbose_name="создано")
+    rendered_at = models.DateTimeField(null=True, blank=True, verbose_name="сформировано")
 
     class Meta:
         verbose_name = "пачка документов"
@@ -144,10 +163,20 @@ class DebtDocument(models.Model):
         CABINET = "cabinet", "В личном кабинете"
         RECEIPT = "receipt", "В платёжном документе"
 
-    case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="documents")
+    case = models.ForeignKey(
+        DebtCase,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name="дело о задолженности",
+    )
     kind = models.CharField("вид", max_length=30, choices=Kind.choices)
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Period,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="расчётный период",
     )
     number = models.CharField("номер", max_length=30, blank=True)
     issued_on = models.DateField("дата документа", default=clock.today)
@@ -155,12 +184,19 @@ class DebtDocument(models.Model):
     penalty = models.DecimalField("пени", default=ZERO, **MONEY)
     deadline = models.DateField("срок оплаты", null=True, blank=True)
     data = models.JSONField("расчёт (по месяцам, пени)", default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    batch = models.ForeignKey(
-        DocumentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name="состояние"
     )
-    pdf = models.FileField(upload_to="debt-documents/%Y/%m/", blank=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(
+        DocumentBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name="пачка",
+    )
+    pdf = models.FileField(upload_to="debt-documents/%Y/%m/", blank=True, verbose_name="файл PDF")
+    rendered_at = models.DateTimeField(null=True, blank=True, verbose_name="сформировано")
     emailed_at = models.DateTimeField("отправлен на e-mail", null=True, blank=True)
     delivery = models.CharField(
         "способ доставки", max_length=20, choices=Delivery.choices, blank=True
@@ -168,7 +204,12 @@ class DebtDocument(models.Model):
     sent_on = models.DateField("отправлен", null=True, blank=True)
     delivered_on = models.DateField("вручён", null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
     )
 
     class Meta:
@@ -197,14 +238,26 @@ class InstallmentAgreement(models.Model):
         COMPLETED = "completed", "Исполнено"
         BROKEN = "broken", "Нарушено"
 
-    case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="agreements")
+    case = models.ForeignKey(
+        DebtCase,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name="дело о задолженности",
+    )
     number = models.CharField("номер", max_length=30)
     signed_on = models.DateField("заключено")
     total = models.DecimalField("сумма долга по соглашению", **MONEY)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, verbose_name="состояние"
+    )
     ended_on = models.DateField("прекращено", null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
     )
 
     class Meta:
@@ -223,7 +276,10 @@ class InstallmentAgreement(models.Model):
 
 class Instalment(models.Model):
     agreement = models.ForeignKey(
-        InstallmentAgreement, on_delete=models.CASCADE, related_name="instalments"
+        InstallmentAgreement,
+        on_delete=models.CASCADE,
+        related_name="instalments",
+        verbose_name="соглашение о рассрочке",
     )
     due_on = models.DateField("срок")
     amount = models.DecimalField("сумма", **MONEY)
@@ -252,7 +308,12 @@ class CourtCase(models.Model):
         REFUSED = "refused", "Отказано"
         CANCELLED = "cancelled", "Приказ отменён"
 
-    case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="court_cases")
+    case = models.ForeignKey(
+        DebtCase,
+        on_delete=models.PROTECT,
+        related_name="court_cases",
+        verbose_name="дело о задолженности",
+    )
     kind = models.CharField("вид", max_length=20, choices=Kind.choices)
     court = models.CharField("суд", max_length=300)
     number = models.CharField("номер дела", max_length=50, blank=True)
@@ -286,7 +347,12 @@ class Restriction(models.Model):
         REDUCE = "reduce", "Ограничение (снижение подачи) холодной воды"
         PLUG = "plug", "Заглушка на выпуске водоотведения"
 
-    case = models.ForeignKey(DebtCase, on_delete=models.PROTECT, related_name="restrictions")
+    case = models.ForeignKey(
+        DebtCase,
+        on_delete=models.PROTECT,
+        related_name="restrictions",
+        verbose_name="дело о задолженности",
+    )
     method = models.CharField("способ", max_length=10, choices=Method.choices)
     ordered_on = models.DateField("наряд выдан")
     restricted_on = models.DateField("ограничено", null=True, blank=True)
@@ -309,9 +375,9 @@ class PublishedList(models.Model):
         DEBTORS = "debtors", "Должники — юридические лица"
         GOOD_PAYERS = "good_payers", "Добросовестные плательщики"
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name="вид")
     snapshot_on = models.DateField("по состоянию на")
-    published_at = models.DateTimeField(default=clock.now)
+    published_at = models.DateTimeField(default=clock.now, verbose_name="опубликовано")
     threshold = models.DecimalField("порог долга", default=ZERO, **MONEY)
     min_days = models.PositiveSmallIntegerField("просрочка более, дней", default=0)
 
@@ -331,16 +397,23 @@ class PublishedEntry(models.Model):
     """An organisation on a published list. Only legal entities ever get here."""
 
     published_list = models.ForeignKey(
-        PublishedList, on_delete=models.CASCADE, related_name="entries"
+        PublishedList, on_delete=models.CASCADE, related_name="entries", verbose_name="список"
     )
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="+")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="+", verbose_name="абонент"
+    )
     name = models.CharField("наименование", max_length=300)
     inn = models.CharField("ИНН", max_length=12)
     debt = models.DecimalField("просроченный долг", default=ZERO, **MONEY)
     days_overdue = models.PositiveIntegerField("дней просрочки", default=0)
     removed_at = models.DateTimeField("снят с публикации", null=True, blank=True)
     removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="исключил",
     )
 
     class Meta:
@@ -399,16 +472,23 @@ class BulkJob(models.Model):
     action = models.CharField("действие", max_length=30)
     case_ids = models.JSONField("дела", default=list)
     params = models.JSONField("параметры", default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="состояние"
+    )
     total = models.PositiveIntegerField("всего", default=0)
     done = models.PositiveIntegerField("выполнено", default=0)
     failed = models.PositiveIntegerField("отказано", default=0)
     errors = models.JSONField("причины отказов", default=list, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
     )
-    created_at = models.DateTimeField(default=clock.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now, verbose_name="создано")
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="завершено")
 
     class Meta:
         verbose_name = "массовое действие"

@@ -86,7 +86,7 @@ class ImportBatch(models.Model):
     """One uploaded file of controllers' readings. The file hash refuses the same file twice."""
 
     file_name = models.CharField("файл", max_length=255)
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64, unique=True, verbose_name="контрольная сумма SHA-256")
     uploaded_at = models.DateTimeField("загружен", default=clock.now)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -127,7 +127,9 @@ class MeterReading(models.Model):
         REJECTED = "rejected", "Отклонено"
         SUPERSEDED = "superseded", "Заменено новым"
 
-    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="readings")
+    meter = models.ForeignKey(
+        Meter, on_delete=models.PROTECT, related_name="readings", verbose_name="прибор учёта"
+    )
     value = models.DecimalField("показание, м³", max_digits=12, decimal_places=3)
     taken_on = models.DateField("дата снятия показаний")
     period = models.DateField("расчётный месяц")  # the 1st of the month the reading is for
@@ -152,7 +154,12 @@ class MeterReading(models.Model):
         verbose_name="передал",
     )
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="readings"
+        ImportBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="readings",
+        verbose_name="загрузка показаний",
     )
     history = HistoricalRecords()
 
@@ -239,7 +246,9 @@ class PhoneTurn(models.Model):
     what it said back, and the reading stored, if any. The recording is kept only when
     settings.VOICE_KEEP_RECORDINGS allows it."""
 
-    call = models.ForeignKey(PhoneCall, on_delete=models.CASCADE, related_name="turns")
+    call = models.ForeignKey(
+        PhoneCall, on_delete=models.CASCADE, related_name="turns", verbose_name="звонок"
+    )
     n = models.PositiveSmallIntegerField("№")
     event = models.CharField("событие", max_length=10)
     heard_text = models.TextField("услышано", blank=True)

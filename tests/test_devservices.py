@@ -6,6 +6,10 @@ import redis
 
 from vodokanal import devservices
 
+# Embedded servers on their preferred ports: one test of them at a time under xdist
+# (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("embedded_servers")
+
 
 def test_embedded_redis_starts_serves_and_stops(tmp_path):
     started = devservices.Started()

@@ -24,6 +24,10 @@ from django.conf import settings
 
 from vodokanal.devservices import Child, free_port, last_error, pid_alive, port_is_open
 
+# Embedded servers on their preferred ports: one test of them at a time under xdist
+# (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("embedded_servers")
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 

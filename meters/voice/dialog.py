@@ -17,6 +17,11 @@ The steps:
    chance to say it again (an unusually large consumption is confirmed on the spot);
 4. a summary of what was stored, and goodbye.
 
+A "нет" to a read-back that carries the right number ("нет, восемьдесят девять", "ой,
+восемьдесят девять", "не восемьдесят семь, а восемьдесят девять") rejects the read-back and
+reads the new number back for confirmation, instead of losing it. A "да" with a different number
+("да, восемьдесят девять" to eighty-seven) is unclear and asked again: nothing is stored on it.
+
 Every failed attempt at a question (silence, not understood, "нет" to a read-back, a refused
 reading) re-asks it; the third transfers the call to an operator, as does "оператор" or keypad 0
 at any question. A hang-up ends the call where it is: a reading is stored only after its "да",
@@ -29,16 +34,17 @@ reading go through a `Backend` (meters/voice/services.py has the one over the OR
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from accounts.russian import plural_ru
 from accounts.validators import is_valid_account_number
 from meters.voice.numbers import (
     NotUnderstood,
     digits_to_speech,
+    has_correction,
     normalise,
     parse_digits,
     parse_reading,
@@ -52,6 +58,7 @@ ACCOUNT_GROUPS = (3, 3)  # read back as 3 - 3 - 4 digits
 KEYPAD_TIMEOUT_S = 7
 KEYPAD_OPERATOR = "0"  # a lone 0 on the keypad
 KEYPAD_DECIMAL_POINT = "*"  # "123*5#" is 123.5
+KEYPAD_ANSWERS = ("1", "2")  # yes and no to a read-back
 
 
 class EventKind(enum.StrEnum):
@@ -242,6 +249,7 @@ ASK_ACCOUNT = (
 YES_NO = "Верно? Скажите «да» или «нет», или нажмите 1 или 2."
 SILENCE = "Я вас не слышу."
 UNCLEAR_ANSWER = "Я не понял ответ."
+YES_WITH_OTHER_NUMBER = "Я не понял: вы сказали «да», но назвали другое число."
 KEYPAD_ACCOUNT = "Нужно набрать десять цифр номера."
 KEYPAD_READING = (
     "Наберите цифры показания и нажмите решётку. Дробную часть можно отделить звёздочкой."
@@ -341,6 +349,35 @@ def _has_word(text_: str, prefix: str) -> bool:
     return any(word.startswith(prefix) for word in normalise(text_).split())
 
 
+T = TypeVar("T")
+
+# The parser's refusals that mean an answer to a read-back held no number at all ("нет",
+# "да, верно", "нет, нет").
+NO_NUMBER = frozenset({"empty", "no_numbers", "correction_without_number"})
+
+
+def _number_in_answer(answer: str, parse: Callable[[str], T]) -> T | NotUnderstood | None:
+    """The number said in an answer to a read-back: the parsed value, None when the answer holds
+    no number (or is a key, 1 or 2, or their figure in the recognised text), or the parser's
+    refusal when it holds a number that is not understood."""
+    if answer.strip() in KEYPAD_ANSWERS:
+        return None
+    try:
+        return parse(answer)
+    except NotUnderstood as error:
+        return None if error.code in NO_NUMBER else error
+
+
+def _corrects(words: str, answer: bool | None) -> bool:
+    """Whether an answer to a read-back rejects it: "нет ...", or a self-correction ("ой, ...",
+    "точнее ...", "не восемьдесят семь, а ...") with no yes or no."""
+    return answer is False or (answer is None and has_correction(words))
+
+
+def _parse_account(words: str) -> str:
+    return parse_digits(words, length=ACCOUNT_LENGTH)
+
+
 # --- The machine ----------------------------------------------------------------------------
 
 
@@ -395,23 +432,41 @@ class Dialog:
             number = keys
         else:
             try:
-                number = parse_digits(words, length=ACCOUNT_LENGTH)
+                number = _parse_account(words)
             except NotUnderstood as error:
                 return self._fail(error.code, error.message)
+        return self._take_account(number)
+
+    def _take_account(self, number: str, *, corrected: bool = False) -> Reply:
+        """Read the account number heard back for confirmation (a corrected one too, which
+        counts as a failed attempt: the caller said "нет" to the read-back before it)."""
+        self.state.step = Step.ACCOUNT
         if not is_valid_account_number(number):
             heard = [text("Я услышал номер"), *self._account_digits(number), text(".")]
             return self._fail("check_digit", [*heard, text(CHECK_DIGIT)], understood=number)
         self.state.account_number = number
         self.state.step = Step.ACCOUNT_CONFIRM
+        if corrected:
+            return self._fail("account_corrected", [], understood=number)
         return self._reply(self._question(), understood=number)
 
     def _on_account_confirm(self, words: str, keys: str) -> Reply:
         answer = parse_yes_no(keys or words)
+        heard = _number_in_answer(keys or words, _parse_account)
+        if heard is not None and _corrects(words, answer):  # "нет, два три ноль ..."
+            if isinstance(heard, NotUnderstood):
+                self.state.step = Step.ACCOUNT
+                return self._fail(heard.code, heard.message, understood="нет")
+            return self._take_account(heard, corrected=True)
         if answer is None:
             return self._fail("unclear_answer", UNCLEAR_ANSWER)
         if not answer:
             self.state.step = Step.ACCOUNT
             return self._fail("account_denied", ACCOUNT_AGAIN, understood="нет")
+        if heard is not None and (
+            isinstance(heard, NotUnderstood) or heard != self.state.account_number
+        ):
+            return self._fail("yes_other_number", YES_WITH_OTHER_NUMBER)
         account = self.backend.find_account(self.state.account_number)
         if account is None:
             self.state.step = Step.ACCOUNT
@@ -444,31 +499,48 @@ class Dialog:
                 value = parse_reading(words)
             except NotUnderstood as error:
                 return self._fail(error.code, error.message)
+        return self._take_reading(value)
+
+    def _take_reading(self, value: Decimal, *, corrected: bool = False) -> Reply:
+        """Read the reading heard back for confirmation (a corrected one too, which counts as
+        a failed attempt: the caller said "нет" to the read-back before it)."""
+        state = self.state
+        state.step, state.warning = Step.READING, ""
         try:
             volume_speech(value)
         except ValueError:  # a million cubic metres and more: no meter of a home reads that
             return self._fail("too_large_to_say", TOO_LARGE)
-        self.state.value = str(value)
-        self.state.step = Step.READING_CONFIRM
+        state.value = str(value)
+        state.step = Step.READING_CONFIRM
+        if corrected:
+            return self._fail("reading_corrected", [], understood=str(value))
         return self._reply(self._question(), understood=str(value))
 
     def _on_reading_confirm(self, words: str, keys: str) -> Reply:
-        answer = parse_yes_no(keys or words)
-        if answer is None:
-            return self._fail("unclear_answer", UNCLEAR_ANSWER)
-        if not answer:
-            self.state.step = Step.READING
-            return self._fail("reading_denied", READING_AGAIN, understood="нет")
-        return self._submit(confirmed=False)
+        return self._confirm_reading(words, keys, confirmed=False)
 
     def _on_large_confirm(self, words: str, keys: str) -> Reply:
+        return self._confirm_reading(words, keys, confirmed=True)
+
+    def _confirm_reading(self, words: str, keys: str, *, confirmed: bool) -> Reply:
+        """The answer to a read-back of the reading, or to the large-consumption question."""
         answer = parse_yes_no(keys or words)
+        heard = _number_in_answer(keys or words, parse_reading)
+        if heard is not None and _corrects(words, answer):  # "нет, восемьдесят девять"
+            if isinstance(heard, NotUnderstood):
+                self.state.step = Step.READING
+                return self._fail(heard.code, heard.message, understood="нет")
+            return self._take_reading(heard, corrected=True)
         if answer is None:
             return self._fail("unclear_answer", UNCLEAR_ANSWER)
         if not answer:
             self.state.step = Step.READING
             return self._fail("reading_denied", READING_AGAIN, understood="нет")
-        return self._submit(confirmed=True)
+        if heard is not None and (
+            isinstance(heard, NotUnderstood) or heard != Decimal(self.state.value)
+        ):
+            return self._fail("yes_other_number", YES_WITH_OTHER_NUMBER)
+        return self._submit(confirmed=confirmed)
 
     def _submit(self, *, confirmed: bool) -> Reply:
         state = self.state

@@ -15,6 +15,7 @@ Pipeline
    becomes the word "запятая", other punctuation is dropped, letters and figures are split
    apart, and common recogniser spellings map to the dictionary form ("нуль" -> "ноль",
    "адин" -> "один", "шест" -> "шесть", "тыща" -> "тысяча").
+   A self-correction keeps only what follows it (see "Corrections" below).
 2. Each word is looked up in the tables below: a number word in any case and gender, a figure,
    a structural word (decimal separator, denominator, "тысяча", "полтора", "с половиной"), or a
    noise word ("э", "так", "значит", "номер", "показания", ...), which is dropped.
@@ -25,8 +26,53 @@ Pipeline
      wrong in the middle of a number must not silently vanish.
    - "и" and volume nouns ("куба", "кубометров", "кубических метров") are separators only
      between two numbers; elsewhere they are noise ("ну и сто двадцать три кубов").
-3. Number words are read into groups (grammar below).
+   "три нуля" (a count of zeros) becomes one token of three zero digits (see "Counted zeros").
+3. Number words are read into groups (grammar below); a group that restates the one before it
+   replaces it, and two whole numbers side by side are refused (see "Repeats and restarts").
 4. `parse_digits` concatenates the groups; `parse_reading` builds one `Decimal`.
+
+Corrections
+-----------
+A caller who corrects himself is taken at his last word: everything up to the last correction
+word is dropped, and the number after it is read alone. Correction words: "нет", "ой",
+"точнее", "вернее", "то есть", "в смысле", "не так", "неправильно", "неверно", "извините",
+"простите", "ошибся", "ошиблась", "поправка", "стоп"; and "а" after "не <number>" ("не
+восемьдесят семь, а восемьдесят девять"). So "восемьдесят семь, нет, восемьдесят девять" -> 89,
+"сто, ой, двести, точнее двести десять" -> 210, "нет, восемьдесят девять" -> 89. A correction
+with no number after it ("восемьдесят семь, нет") is refused: `correction_without_number`: the
+number before it was withdrawn and nothing replaced it. `has_correction` tells the dialog that
+an answer to a read-back holds a correction ("ой, восемьдесят девять").
+
+Counted zeros
+-------------
+People shorten a run of zeros: "три нуля пять" is "0005", "два нуля" is "00", "пять нулей
+семь" is "000007". The count is one digit, two to four before "нуля"/"ноля", five to nine
+before "нулей"/"нолей", as Russian grammar has it. "один ноль" stays the digits "10": dictated
+digit by digit it is far more common than a count of one. Refused as `ambiguous_zeros`: a count
+that does not agree ("пять нуля", "два нулей"), "нулей" with no count, and a count that could
+also end the number before it ("двадцать три нуля": 20 and 000, or 23 zeros?). "нуля" after no
+number at all is an ordinary zero ("нуля пять" -> "05"). In readings the zeros are dictated
+digits like any others: "один три нуля" is 1000, "запятая два нуля пять" is .005.
+
+Repeats and restarts
+--------------------
+Pairs and digits are dictation ("двадцать три сорок пять" -> 2345, "девяносто девять девяносто
+девять" -> 9999, "семь семь семь" -> 777), so they are concatenated even when they repeat. But
+a pair that says the one before it again and goes on is refused as `ambiguous_restart`:
+"восемьдесят, восемьдесят семь" is 87 after a hesitation, or 8087 read in pairs. A number said
+with hundreds or "тысяча" is a whole number, not a piece of dictation (ivr.md dictates digits
+and pairs), and two of them side by side are never glued together:
+- the second restates the first and goes on ("двести… двести сорок", "две тысячи, две тысячи
+  двадцать пять", "сто двадцать, сто двадцать три"): a hesitation, the second wins (240, 2025,
+  123). The read-back confirms it before anything is stored;
+- the same number twice ("сто пять сто пять", "сто сто"): a repeat for clarity, or 105105
+  dictated in triples? Refused: `repeated_number`;
+- two different numbers ("сто двести", "сто двадцать три четыреста пятьдесят шесть",
+  "двести сорок, двести"): refused as `two_numbers`; with a correction word between them the
+  correction rule applies instead.
+Words are compared by value, so "двести" and "двухсот", "одна" and "один" restate each other.
+Figures from the recogniser ("2 300 012 345") are its own grouping of digits and are not
+compared.
 
 Grammar of a group
 ------------------
@@ -41,7 +87,8 @@ Greedy, left to right: a new group starts whenever the next word cannot extend t
   extends a group, and nothing extends "ноль": "ноль семь" is "07").
 - "тысяча" multiplies the group said just before it, once ("двадцать пять тысяч"), and a small
   number may follow it: "две тысячи двадцать пять" is 2025, "тысяча двести" is 1200.
-  "ноль тысяч", "тысяча тысяч" and "две тысячи пять тысяч" are refused: `thousand_misplaced`.
+  "ноль тысяч", "тысяча тысяч" and "две тысячи пять тысяч" are refused: `thousand_misplaced`;
+  but in "две тысячи две тысячи" the second "две" starts a new group (a restart, see above).
 - A figure is a group as written, leading zeros kept ("007"). A figure of one to three digits
   without a leading zero may also be multiplied by "тысяча" or fill the part after it, because
   recognisers mix figures and words: "2 тысячи 25" is 2025.
@@ -54,10 +101,11 @@ Greedy, left to right: a new group starts whenever the next word cannot extend t
 Digits (`parse_digits`)
 -----------------------
 The digits of all groups are concatenated: "двадцать три сорок пять" -> "2345", "сто двадцать
-три" -> "123", "ноль ноль семь" -> "007", "лицевой счёт 2300012345" -> "2300012345". "и" between
-numbers is a connective and is dropped. Decimal separators, denominators and fractional halves
-are refused (`not_digits`). With `length=`, a different number of digits is refused
-(`wrong_length`): "двадцать три" where ten digits are expected is re-asked, never padded.
+три" -> "123", "ноль ноль семь" -> "007", "два нуля семь" -> "007", "лицевой счёт 2300012345" ->
+"2300012345". "и" between numbers is a connective and is dropped. Decimal separators,
+denominators and fractional halves are refused (`not_digits`). With `length=`, a different
+number of digits is refused (`wrong_length`): "двадцать три" where ten digits are expected is
+re-asked, never padded.
 
 Readings (`parse_reading`)
 --------------------------
@@ -91,7 +139,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.russian import plural_ru
@@ -99,6 +147,7 @@ from accounts.russian import plural_ru
 __all__ = [
     "NotUnderstood",
     "digits_to_speech",
+    "has_correction",
     "normalise",
     "parse_digits",
     "parse_reading",
@@ -130,6 +179,11 @@ _MESSAGES: dict[str, str] = {
     "fraction_misplaced": "Я не понял дробную часть. Скажите, например: пять целых семь десятых.",
     "fraction_too_long": "Дробь не сходится: в десятых одна цифра, в сотых две, в тысячных три. Повторите, пожалуйста.",
     "too_many_decimals": "После запятой слишком много цифр. Назовите показание ещё раз.",
+    "correction_without_number": "Я не услышал число после исправления. Назовите число ещё раз.",
+    "ambiguous_zeros": "Я не понял, сколько нулей. Назовите цифры по одной, например: ноль ноль пять.",
+    "repeated_number": "Я услышал «{number}» два раза подряд. Назовите число ещё раз, один раз.",
+    "ambiguous_restart": "Я услышал «{first}», а потом «{second}». Назовите число ещё раз: одним числом или по цифрам.",
+    "two_numbers": "Я услышал два числа подряд: «{first}» и «{second}». Назовите одно число или продиктуйте его по цифрам.",
 }
 
 
@@ -156,6 +210,7 @@ class _Kind(enum.Enum):
     HUNDREDS = "hundreds"  # 100..900
     THOUSAND = "thousand"
     FIGURE = "figure"  # digits written as figures by the recogniser
+    ZEROS = "zeros"  # "три нуля": `value` zero digits
     ONE_AND_HALF = "one_and_half"  # полтора
     HALF = "half"  # (с) половиной
     SEPARATOR = "separator"  # запятая, точка, целых
@@ -165,7 +220,13 @@ class _Kind(enum.Enum):
     UNKNOWN = "unknown"
 
 
-_ZERO = ("ноль", "ноля", "нолю", "нолем", "нуля", "нулю", "нулем")
+_ZERO = ("ноль", "ноля", "нолю", "нолем", "нуля", "нулю", "нулем", "нулей", "нолей")
+# A count of zeros ("три нуля", "пять нулей"): the form of "ноль" after the count -> the counts
+# it agrees with (see "Counted zeros" in the module docstring).
+_COUNTED_ZEROS: dict[str, range] = {
+    **dict.fromkeys(("нуля", "ноля"), range(2, 5)),
+    **dict.fromkeys(("нулей", "нолей"), range(5, 10)),
+}
 
 # Every case and gender of a cardinal number word -> its value.
 _UNITS: dict[int, tuple[str, ...]] = {
@@ -275,6 +336,16 @@ _SPELLINGS: dict[str, str] = {
     "тыщу": "тысячу",
 }
 
+# Self-corrections: what follows the last of them replaces what was said before it.
+_CORRECTIONS = frozenset(
+    (
+        *("нет", "неа", "ой", "точнее", "вернее", "неправильно", "неверно", "извините"),
+        *("извиняюсь", "простите", "ошибся", "ошиблась", "поправка", "поправлюсь", "стоп"),
+    )
+)
+_CORRECTION_PAIRS = frozenset((("то", "есть"), ("в", "смысле"), ("не", "так")))
+_NEGATION, _BUT = "не", "а"  # "не восемьдесят семь, а восемьдесят девять"
+
 # An unknown word starting like a number word is a number we cannot read (an ordinal, a
 # collective, "миллион", "сотня", a sign): refuse it rather than drop a part of the number.
 _NUMBER_ROOT = re.compile(
@@ -308,6 +379,7 @@ _NUMERIC = frozenset(
         _Kind.HUNDREDS,
         _Kind.THOUSAND,
         _Kind.FIGURE,
+        _Kind.ZEROS,
         _Kind.ONE_AND_HALF,
     )
 )
@@ -353,11 +425,88 @@ def _classify(word: str) -> _Token | None:
     return _Token(_Kind.UNKNOWN, 0, word)
 
 
+def _numberlike(word: str) -> bool:
+    """Whether a normalised word is (or tries to be) a number: a figure, a number word, or an
+    unknown word with a number's root ("третий"), which `_classify` refuses."""
+    if word.isdigit():
+        return True
+    if word in _WORDS:
+        return _WORDS[word][0] in _NUMERIC
+    return word not in _NOISE and bool(_NUMBER_ROOT.match(word))
+
+
+def _correction_end(words: Sequence[str]) -> int | None:
+    """The index just after the last correction word of the phrase, or None without one."""
+    end = None
+    negated = False  # "не" before a number was said: a later "а" corrects it
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if (word, following) in _CORRECTION_PAIRS:
+            end = i + 2
+        elif word in _CORRECTIONS or (word == _BUT and negated):
+            end = i + 1
+        elif word == _NEGATION and _numberlike(following):
+            negated = True
+    return end
+
+
+def _after_correction(words: list[str]) -> list[str]:
+    """The words the caller meant: those after the last correction word, if any."""
+    end = _correction_end(words)
+    if end is None:
+        return words
+    withdrawn, meant = words[:end], words[end:]
+    if any(map(_numberlike, withdrawn)) and not any(map(_numberlike, meant)):
+        raise NotUnderstood("correction_without_number")
+    return meant
+
+
+def has_correction(text: str) -> bool:
+    """Whether the text holds a self-correction ("ой", "точнее", "нет", "не так", ...) followed
+    by a number: the dialog takes such an answer to a read-back as a new number to confirm."""
+    words = normalise(text).split()
+    end = _correction_end(words)
+    return end is not None and any(map(_numberlike, words[end:]))
+
+
+def _is_count(token: _Token) -> bool:
+    return token.kind is _Kind.UNIT or (token.kind is _Kind.FIGURE and len(token.word) == 1)
+
+
+def _count_zeros(tokens: Sequence[_Token]) -> list[_Token]:
+    """Merge a count and the zero after it ("три нуля") into one token of that many zeros."""
+    merged: list[_Token] = []
+    for token in tokens:
+        agrees = _COUNTED_ZEROS.get(token.word) if token.kind is _Kind.ZERO else None
+        if agrees is None:
+            merged.append(token)
+            continue
+        count = merged[-1] if merged else None
+        if count is None or not _is_count(count):
+            if token.word in ("нулей", "нолей"):  # "нулей" is only ever counted
+                raise NotUnderstood("ambiguous_zeros")
+            merged.append(token)  # "нуля пять": an ordinary zero
+            continue
+        before = merged[-2] if len(merged) > 1 else None
+        # "двадцать три нуля": 20 and 000, or 23 zeros? "сто два нуля", "тысяча три нуля" too.
+        extends = before is not None and (
+            before.kind is _Kind.THOUSAND
+            or (count.kind is _Kind.UNIT and before.kind in (_Kind.HUNDREDS, _Kind.TENS))
+        )
+        if count.value not in agrees or extends:
+            raise NotUnderstood("ambiguous_zeros")
+        merged[-1] = _Token(_Kind.ZEROS, count.value, f"{count.word} {token.word}")
+    return merged
+
+
 def _tokens(text: str) -> list[_Token]:
-    """Meaningful tokens of the text; unknown words dropped at the edges, refused between numbers."""
+    """Meaningful tokens of the text; unknown words dropped at the edges, refused between numbers.
+
+    Only the words after the last self-correction count; counted zeros are merged."""
     words = normalise(text).split()
     if not words:
         raise NotUnderstood("empty")
+    words = _after_correction(words)
     tokens = [token for word in words if (token := _classify(word))]
     numeric = [i for i, token in enumerate(tokens) if token.kind in _NUMERIC]
     if not numeric:
@@ -365,7 +514,7 @@ def _tokens(text: str) -> list[_Token]:
     for token in tokens[numeric[0] : numeric[-1]]:
         if token.kind is _Kind.UNKNOWN:
             raise NotUnderstood("unclear_word", word=token.word)
-    return [token for token in tokens if token.kind is not _Kind.UNKNOWN]
+    return _count_zeros([token for token in tokens if token.kind is not _Kind.UNKNOWN])
 
 
 def _resolve_soft_separators(tokens: Sequence[_Token]) -> list[_Token]:
@@ -407,6 +556,7 @@ class _Group:
     rank: int = _CLOSED
     high: Decimal | None = None
     half: bool = False
+    tokens: list[_Token] = field(default_factory=list)  # the words of the group, as said
 
     @property
     def value(self) -> Decimal:
@@ -416,6 +566,20 @@ class _Group:
     @property
     def compound(self) -> bool:
         return self.high is not None
+
+    @property
+    def whole_number(self) -> bool:
+        """Said with hundreds or "тысяча": a number of its own, not a piece of dictation."""
+        return self.compound or any(t.kind is _Kind.HUNDREDS for t in self.tokens)
+
+    @property
+    def said(self) -> tuple[tuple[_Kind | int, ...], ...]:
+        """The words by value, so that "двести" restates "двухсот" and "одна" "один"."""
+        return tuple(_said(token) for token in self.tokens)
+
+    @property
+    def words(self) -> str:
+        return " ".join(token.word for token in self.tokens)
 
     @property
     def digits(self) -> str:
@@ -428,6 +592,12 @@ class _Group:
         return self.value == self.value.to_integral_value()
 
 
+def _said(token: _Token) -> tuple[_Kind | int, ...]:
+    if token.kind in (_Kind.THOUSAND, _Kind.HALF, _Kind.ONE_AND_HALF, _Kind.ZEROS):
+        return (token.kind, token.value)
+    return (token.value,)
+
+
 def _small_figure(token: _Token) -> bool:
     """A figure that can act as a number word: 1-3 digits, no leading zero."""
     return len(token.word) <= 3 and not token.word.startswith("0")
@@ -436,17 +606,19 @@ def _small_figure(token: _Token) -> bool:
 def _start(token: _Token) -> _Group:
     kind = token.kind
     if kind is _Kind.THOUSAND:
-        return _Group(high=Decimal(1), rank=_OPEN_AFTER_THOUSAND)
+        return _Group(high=Decimal(1), rank=_OPEN_AFTER_THOUSAND, tokens=[token])
     if kind is _Kind.HALF:
         raise NotUnderstood("half_misplaced")
     if kind is _Kind.ONE_AND_HALF:
-        return _Group(low=1, half=True)
+        return _Group(low=1, half=True, tokens=[token])
     if kind is _Kind.ZERO:
-        return _Group(text="0")
+        return _Group(text="0", tokens=[token])
+    if kind is _Kind.ZEROS:
+        return _Group(text="0" * token.value, tokens=[token])
     if kind is _Kind.FIGURE:
-        return _Group(low=token.value, text=token.word)
+        return _Group(low=token.value, text=token.word, tokens=[token])
     rank = _CLOSED if kind is _Kind.TEEN else _RANK[kind]
-    return _Group(low=token.value, rank=rank)
+    return _Group(low=token.value, rank=rank, tokens=[token])
 
 
 def _multiply(group: _Group) -> None:
@@ -482,23 +654,73 @@ def _extends(group: _Group, token: _Token) -> bool:
     return token.kind is not _Kind.TEEN or group.rank >= _RANK[_Kind.HUNDREDS]
 
 
-def _groups(tokens: Iterable[_Token]) -> list[_Group]:
+def _restart(group: _Group) -> tuple[_Group, _Group] | None:
+    """A group that read on after its "тысяча" into the same thousands said again ("две тысячи
+    две" before another "тысячи"): the group as it was before the restart, and the restart's
+    multiplier as a group of its own. None when the words are not a restart."""
+    if group.half:
+        return None
+    at = next(i for i, token in enumerate(group.tokens) if token.kind is _Kind.THOUSAND)
+    multiplier, low = group.tokens[:at], group.tokens[at + 1 :]
+    n = len(multiplier)
+    if n == 0 or len(low) < n or [_said(t) for t in low[-n:]] != [_said(t) for t in multiplier]:
+        return None
+    (before,) = _read(group.tokens[:-n])
+    (again,) = _read(low[-n:])
+    return before, again
+
+
+def _read(tokens: Iterable[_Token]) -> list[_Group]:
     """Read number tokens into groups, greedily."""
     groups: list[_Group] = []
     last: _Token | None = None
     for token in tokens:
         group = groups[-1] if groups else None
         if group is not None and token.kind is _Kind.THOUSAND:
+            if group.high is not None and (restart := _restart(group)):
+                groups[-1:] = restart
+                group = restart[1]
             _multiply(group)
+            group.tokens.append(token)
         elif group is not None and last is not None and token.kind is _Kind.HALF:
             _add_half(group, last)
+            group.tokens.append(token)
         elif group is not None and _extends(group, token):
             group.low += token.value
             group.rank = _CLOSED if token.kind in (_Kind.TEEN, _Kind.FIGURE) else _RANK[token.kind]
+            group.tokens.append(token)
         else:
             groups.append(_start(token))
         last = token
     return groups
+
+
+def _goes_on(previous: _Group, group: _Group) -> bool:
+    """Whether the group says the previous one again and goes on: "двести" -> "двести сорок"."""
+    n = len(previous.said)
+    return len(group.said) > n and group.said[:n] == previous.said
+
+
+def _groups(tokens: Iterable[_Token]) -> list[_Group]:
+    """Read number tokens into groups, and settle whole numbers said side by side: a restart
+    replaces the number it restates, a repeat or two different numbers are refused (see
+    "Repeats and restarts" in the module docstring)."""
+    kept: list[_Group] = []
+    for group in _read(tokens):
+        previous = kept[-1] if kept else None
+        if previous is None:
+            kept.append(group)
+        elif _goes_on(previous, group):
+            if not previous.whole_number:  # "восемьдесят, восемьдесят семь": 87, or 80 87?
+                raise NotUnderstood("ambiguous_restart", first=previous.words, second=group.words)
+            kept[-1] = group  # "двести… двести сорок": the caller started again
+        elif not (previous.whole_number and group.whole_number):
+            kept.append(group)  # dictation: "двадцать три сорок пять", "семь семь"
+        elif group.said == previous.said:
+            raise NotUnderstood("repeated_number", number=group.words)
+        else:
+            raise NotUnderstood("two_numbers", first=previous.words, second=group.words)
+    return kept
 
 
 # --- Digits ---------------------------------------------------------------------------------
@@ -637,9 +859,11 @@ def parse_yes_no(text: str) -> bool | None:
 
 def vocabulary() -> frozenset[str]:
     """Every word this module understands: number words in all their forms, decimal separators,
-    denominators, volumes and yes/no. A grammar for an offline recogniser, which is more accurate
-    when limited to the words a question can be answered with (ivr.md, "Offline recognition")."""
-    return frozenset(_WORDS) | _YES | _NO | {"не"}
+    denominators, volumes, yes/no and self-corrections. A grammar for an offline recogniser,
+    which is more accurate when limited to the words a question can be answered with (ivr.md,
+    "Offline recognition")."""
+    corrections = _CORRECTIONS | {word for pair in _CORRECTION_PAIRS for word in pair}
+    return frozenset(_WORDS) | _YES | _NO | corrections | {_NEGATION, _BUT}
 
 
 # --- Saying numbers back --------------------------------------------------------------------

@@ -10,11 +10,13 @@ import pytest
 from meters.voice.numbers import (
     NotUnderstood,
     digits_to_speech,
+    has_correction,
     normalise,
     parse_digits,
     parse_reading,
     parse_yes_no,
     reading_to_speech,
+    vocabulary,
 )
 
 # (recognised text, digits)
@@ -57,8 +59,11 @@ DIGITS = [
     ("пятьсот пятнадцать", "515"),
     ("восемьсот восемьдесят восемь", "888"),
     ("триста ноль семь", "30007"),
-    ("сто сто", "100100"),
-    ("сто двести", "100200"),
+    # pairs and digits are dictation even when they repeat (see REPEATS for whole numbers)
+    ("двадцать двадцать", "2020"),
+    ("восемьдесят семь восемьдесят семь", "8787"),
+    ("сто двадцать три сорок пять шестьдесят семь", "1234567"),
+    ("двадцать три сто двадцать три", "23123"),
     ("двести тридцать ноль ноль один двадцать три сорок пять", "2300012345"),
     ("двадцать три ноль ноль ноль один двадцать три сорок пять", "2300012345"),
     # thousands combine arithmetically
@@ -256,6 +261,10 @@ REFUSED_DIGITS = [
     ("половиной пять", "half_misplaced"),
     ("полтора с половиной", "half_misplaced"),
     ("сто с половиной", "ambiguous_half"),
+    # "сто сто" was read as "100100" and "сто двести" as "100200" before issue 16: two whole
+    # numbers side by side are no longer glued together (see REFUSED_REPEATS)
+    ("сто сто", "repeated_number"),
+    ("сто двести", "two_numbers"),
 ]
 
 # (recognised text, error code) for parse_reading
@@ -301,6 +310,138 @@ REFUSED_READINGS = [
     ("ноль тысяч", "thousand_misplaced"),
 ]
 
+# Issue 16. (recognised text, digits, reading): the same phrase through both parsers.
+# A self-correction: the number after the last correction word wins.
+CORRECTIONS = [
+    ("восемьдесят семь, нет, восемьдесят девять", "89", "89"),
+    ("нет, восемьдесят девять", "89", "89"),
+    ("Нет! Восемьдесят девять.", "89", "89"),
+    ("восемьдесят семь нет нет восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, ой, восемьдесят девять", "89", "89"),
+    ("восемьдесят семь точнее восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, а точнее восемьдесят девять", "89", "89"),
+    ("восемьдесят семь вернее восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, то есть восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, в смысле, восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, не так, восемьдесят девять", "89", "89"),
+    ("восемьдесят семь, неправильно, восемьдесят девять", "89", "89"),
+    ("не восемьдесят семь, а восемьдесят девять", "89", "89"),
+    ("сто двадцать три, извините, сто тридцать два", "132", "132"),
+    ("сто двадцать три, ой, я ошиблась, сто тридцать два", "132", "132"),
+    ("сто, ой, двести, точнее двести десять", "210", "210"),
+    ("ой, сто двадцать три", "123", "123"),
+    ("э нет вернее восемьдесят девять", "89", "89"),
+    # a correction settles what a repeat or two numbers left open
+    ("сто пять сто пять, нет, сто шесть", "106", "106"),
+    ("сто двести, точнее двести", "200", "200"),
+    ("восемьдесят, ой, восемьдесят семь", "87", "87"),
+    ("три нуля пять, нет, два нуля пять", "005", "5"),
+    (
+        "два три ноль ноль ноль один два три четыре пять, нет, "
+        "два три ноль ноль ноль один два три четыре шесть",
+        "2300012346",
+        "2300012346",
+    ),
+]
+# Corrections in readings with a fraction.
+CORRECTED_READINGS = [
+    ("сто двадцать три и пять, точнее, сто двадцать три и шесть", "123.6"),
+    ("сто двадцать три запятая пять, нет, сто двадцать три запятая шесть", "123.6"),
+    ("пять целых семь десятых, ой, пять целых восемь десятых", "5.8"),
+]
+
+# "N нуля/нулей": N zero digits.
+COUNTED_ZEROS = [
+    ("три нуля пять", "0005", "5"),
+    ("два нуля", "00", "0"),
+    ("два нуля семь", "007", "7"),
+    ("ноля два", "02", "2"),  # "ноля" with no count before it is one zero, as before
+    ("четыре нуля один", "00001", "1"),
+    ("пять нулей семь", "000007", "7"),
+    ("девять нолей", "000000000", "0"),
+    ("один три нуля", "1000", "1000"),
+    ("один ноль", "10", "10"),  # dictated digit by digit, not a count of one
+    ("двадцать пять три нуля", "25000", "25000"),
+    ("двенадцать два нуля", "1200", "1200"),
+    ("3 нуля 5", "0005", "5"),
+    ("два четыре нуля один двадцать три сорок пять", "2000012345", "2000012345"),
+    ("номер счётчика два нуля пять", "005", "5"),
+]
+COUNTED_ZEROS_READINGS = [
+    ("сто двадцать три запятая два нуля пять", "123.005"),
+    ("один два нуля запятая пять", "100.5"),
+    ("пять запятая три нуля", "5.000"),
+]
+
+# Whole numbers said again: a restart that goes on is a hesitation, the last number wins.
+REPEATS = [
+    ("двести, двести сорок", "240", "240"),
+    ("двести… двести сорок", "240", "240"),
+    ("двести двести сорок пять", "245", "245"),
+    ("двести сорок, двести сорок пять", "245", "245"),
+    ("сто, сто двадцать три", "123", "123"),
+    ("сто двадцать, сто двадцать три", "123", "123"),
+    ("двухсот, двести сорок", "240", "240"),  # compared by value
+    ("двести, двести сорок, двести сорок пять", "245", "245"),
+    ("две тысячи, две тысячи двадцать пять", "2025", "2025"),
+    ("одна тысяча, одна тысяча двести", "1200", "1200"),
+    ("две тысячи пятьсот, две тысячи пятьсот один", "2501", "2501"),
+    ("двадцать пять тысяч, двадцать пять тысяч триста", "25300", "25300"),
+    ("сто тысяч сто тысяч пятьсот", "100500", "100500"),
+    ("э двести значит двести сорок кубов", "240", "240"),
+]
+REPEATED_READINGS = [
+    ("двести, двести сорок запятая пять", "240.5"),
+    ("сто двадцать три запятая четыреста, четыреста пятьдесят", "123.450"),
+]
+
+# (recognised text, error code) for both parsers: asked again, never glued or guessed.
+REFUSED_REPEATS = [
+    ("сто пять сто пять", "repeated_number"),
+    ("двести сорок, двести сорок", "repeated_number"),
+    ("две тысячи две тысячи", "repeated_number"),
+    ("двести… двести", "repeated_number"),
+    ("сто двадцать три четыреста пятьдесят шесть", "two_numbers"),
+    ("двести сорок, двести", "two_numbers"),
+    ("две тысячи двадцать пять три тысячи", "two_numbers"),
+    ("восемьдесят, восемьдесят семь", "ambiguous_restart"),
+    ("двадцать, двадцать три", "ambiguous_restart"),
+    ("тысяча, тысяча двести", "thousand_misplaced"),
+    ("пять нуля", "ambiguous_zeros"),
+    ("два нулей", "ambiguous_zeros"),
+    ("нулей пять", "ambiguous_zeros"),
+    ("десять нулей", "ambiguous_zeros"),
+    ("двадцать три нуля", "ambiguous_zeros"),
+    ("сто два нуля", "ambiguous_zeros"),
+    ("тысяча три нуля", "ambiguous_zeros"),
+    ("восемьдесят семь, нет", "correction_without_number"),
+    ("восемьдесят семь, ой", "correction_without_number"),
+    ("сто двадцать три, то есть", "correction_without_number"),
+    ("восемьдесят семь, нет, кошка", "correction_without_number"),
+    ("восемьдесят семь нет третий", "unknown_number_word"),
+    ("нет", "no_numbers"),
+    ("ой, нет", "no_numbers"),
+]
+
+# (answer to a read-back, whether it corrects it with a number)
+HAS_CORRECTION = [
+    ("нет, восемьдесят девять", True),
+    ("ой, восемьдесят девять", True),
+    ("точнее восемьдесят девять", True),
+    ("не так, восемьдесят девять", True),
+    ("не восемьдесят семь, а восемьдесят девять", True),
+    ("восемьдесят семь, то есть восемьдесят девять", True),
+    ("ой, 89", True),
+    ("нет", False),
+    ("ой", False),
+    ("не так", False),
+    ("восемьдесят девять", False),
+    ("да, восемьдесят девять", False),
+    ("восемьдесят девять, нет", False),
+    ("то есть", False),
+    ("", False),
+]
+
 # (answer to a read-back, understood as)
 YES_NO = [
     ("да", True),
@@ -325,6 +466,7 @@ YES_NO = [
     ("повторить", False),
     ("повторите пожалуйста", False),
     ("нет, неправильно", False),
+    ("нет, восемьдесят девять", False),
     ("2", False),
     ("", None),
     ("э", None),
@@ -403,6 +545,60 @@ def test_refused_readings(text, code):
     with pytest.raises(NotUnderstood) as caught:
         parse_reading(text)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize(("text", "digits", "reading"), CORRECTIONS + COUNTED_ZEROS + REPEATS)
+def test_corrections_zeros_and_repeats(text, digits, reading):
+    assert parse_digits(text) == digits
+    assert parse_reading(text) == Decimal(reading)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"), CORRECTED_READINGS + COUNTED_ZEROS_READINGS + REPEATED_READINGS
+)
+def test_corrections_zeros_and_repeats_in_readings(text, reading):
+    assert str(parse_reading(text)) == reading
+
+
+@pytest.mark.parametrize(("text", "code"), REFUSED_REPEATS)
+def test_repeats_are_asked_again_not_glued(text, code):
+    for parse in (parse_digits, parse_reading):
+        with pytest.raises(NotUnderstood) as caught:
+            parse(text)
+        assert caught.value.code == code
+
+
+@pytest.mark.parametrize(("text", "expected"), HAS_CORRECTION)
+def test_has_correction(text, expected):
+    assert has_correction(text) is expected
+
+
+def test_repeat_refusals_name_the_numbers_heard():
+    with pytest.raises(NotUnderstood) as caught:
+        parse_reading("сто пять, сто пять")
+    assert caught.value.message == (
+        "Я услышал «сто пять» два раза подряд. Назовите число ещё раз, один раз."
+    )
+    with pytest.raises(NotUnderstood) as caught:
+        parse_reading("сто двадцать три четыреста пятьдесят шесть")
+    assert caught.value.message.startswith(
+        "Я услышал два числа подряд: «сто двадцать три» и «четыреста пятьдесят шесть»."
+    )
+    with pytest.raises(NotUnderstood) as caught:
+        parse_digits("восемьдесят, восемьдесят семь")
+    assert caught.value.message.startswith("Я услышал «восемьдесят», а потом «восемьдесят семь».")
+
+
+def test_a_corrected_account_number_is_checked_for_length():
+    text = "два три ноль ноль ноль один два три четыре пять, нет, четыре шесть"
+    with pytest.raises(NotUnderstood) as caught:
+        parse_digits(text, length=10)
+    assert caught.value.code == "wrong_length"
+
+
+def test_vocabulary_has_the_correction_and_zero_words():
+    assert {"нет", "ой", "точнее", "вернее", "то", "есть", "смысле", "а", "не"} <= vocabulary()
+    assert {"нуля", "нулей", "нолей"} <= vocabulary()
 
 
 def test_phrase_tables_are_distinct():

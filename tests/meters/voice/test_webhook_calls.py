@@ -189,6 +189,24 @@ def test_a_reading_heard_wrong_is_corrected_before_it_is_stored(platform, home):
     assert readings() == {("СВ-700457", Decimal("130.000"), "phone")}
 
 
+def test_a_no_with_the_right_number_is_read_back_and_then_stored(platform, home):
+    confirm_account(platform, home)
+    reply = platform.say("двести, двести сорок")  # a hesitation, not 200240
+    assert reply["say"].startswith("Показание двести сорок кубометров. Верно?")
+    reply = platform.say("нет, двести пятьдесят")
+    assert reply["say"].startswith("Показание двести пятьдесят кубометров. Верно?")
+    assert not MeterReading.objects.exists()
+    reply = platform.say("да")
+    assert reply["say"].startswith("Показание принято и сохранено.")
+    assert readings() == {("СВ-700457", Decimal("250.000"), "phone")}
+    turns = PhoneCall.objects.get().turns.order_by("n")
+    assert [(t.understood, t.problem) for t in turns][-3:] == [
+        ("240", ""),
+        ("250", "reading_corrected"),
+        ("да", ""),
+    ]
+
+
 def test_an_unusually_large_consumption_is_confirmed_on_the_spot(platform, home):
     confirm_account(platform, home)
     platform.press("5000")
