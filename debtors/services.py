@@ -18,6 +18,7 @@ from billing import selectors as billing_selectors
 from billing.models import Period
 from billing.money import ZERO, to_kopecks
 from billing.penalties import court_order_fee, state_fee
+from billing.templatetags.money import rub
 from debtors import selectors, tasks
 from debtors.models import (
     FINAL_STAGES,
@@ -471,7 +472,8 @@ def _restriction_refusal(case: DebtCase, *, on: date) -> str:
     threshold = 2 * billing_selectors.norm_monthly_charge(case.account, on=on)
     if case.debt <= threshold:
         return (
-            f"долг {case.debt} ₽ не превышает двух месячных начислений по нормативу ({threshold} ₽)"
+            f"долг {rub(case.debt)} не превышает двух месячных начислений по нормативу "
+            f"({rub(threshold)})"
         )
     return ""
 

@@ -190,8 +190,8 @@ def test_bulk_warnings_refuse_where_the_law_does_not_allow_restriction(cases, qu
         {
             "case": small_case.pk,
             "account": small.number,
-            "reason": "Ограничение невозможно: долг 1260.00 ₽ не превышает двух месячных "
-            "начислений по нормативу (1260.00 ₽).",
+            "reason": "Ограничение невозможно: долг 1\xa0260,00\xa0₽ не превышает двух "
+            "месячных начислений по нормативу (1\xa0260,00\xa0₽).",
         }
     ]
     assert not small_case.documents.exists()

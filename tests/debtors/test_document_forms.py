@@ -4,6 +4,7 @@ for organisations, the utility named so that the grammar holds, quotes within qu
 penalty's law for the debtor's category. Each is checked in the text of the rendered PDF."""
 
 import io
+import re
 from datetime import date
 
 import pypdf
@@ -108,3 +109,102 @@ def test_party_forms():
     assert dative_name("Иванова Мария Петровна") == "Ивановой Марии Петровне"
     assert dative_position("Председатель правления") == "Председателю правления"
     assert quoted("ООО «Ромашка»") == "«ООО „Ромашка“»"
+
+
+def _variant(name: str) -> Subscriber:
+    from tests.debtors.test_public_lists import organisation
+    from tests.factories import SubscriberFactory
+
+    if name == "individual":
+        return SubscriberFactory(name="Сидорова Анна Павловна")
+    if name == "entrepreneur":
+        return LegalSubscriberFactory(
+            name="ИП Захаров Олег Николаевич", inn="500100732259", kpp="",
+            ogrn="304500116000157", legal_address="г. Краснодар, ул. Ленина, д. 1",
+        )  # fmt: skip
+    return organisation(
+        "ООО «Лавка»" if name == "legal" else f"ООО «{name}»",
+        kind=name,
+        head_position="Директор",
+        head_name="Кузьмин Сергей Александрович",
+    )
+
+
+NESTED_QUOTES = re.compile(r"«[^»„“]*«")
+
+
+@pytest.mark.parametrize(
+    "variant", ["individual", "entrepreneur", "housing_coop", "managing_org", "legal"]
+)
+def test_every_document_reads_right_for_every_kind_of_subscriber(variant, settings):
+    """Notice, claim, warning, the crew's orders, the court paper and the reconciliation
+    act, for each kind of subscriber: the forms of a document a lawyer would sign."""
+    from datetime import timedelta
+
+    from billing.reconciliation import reconciliation_act, render_reconciliation_act
+    from debtors.models import Restriction
+
+    subscriber = _variant(variant)
+    case = debtor(subscriber)
+    charge(case.account, date(2025, 3, 1), "30000.00")  # three months unpaid
+    services.update_cases(on=ON)
+    case.refresh_from_db()
+    legal = subscriber.is_legal_entity
+    period = billing_services.ensure_period(ON)
+    issued = [services.send_notice(case_id=case.pk, period=period, on=ON)]
+    if legal:
+        claim = services.send_claim(case_id=case.pk, on=ON)
+        services.record_delivery(document_id=claim.pk, method="registered_mail", sent_on=ON)
+        issued.append(claim)
+    warning = services.warn_restriction(case_id=case.pk, on=ON)
+    services.record_delivery(document_id=warning.pk, method="hand", sent_on=ON, delivered_on=ON)
+    issued.append(warning)
+    later = ON + timedelta(days=31)
+    restriction = services.restrict(case_id=case.pk, method=Restriction.Method.REDUCE, on=later)
+    court = services.go_to_court(case_id=case.pk, court="Арбитражный суд", on=later)
+    issued += list(case.documents.exclude(pk__in=[d.pk for d in issued]))
+    assert restriction.pk
+    assert court.pk
+    texts = {document.kind: text_of(documents.document_pdf(document)) for document in issued}
+    if legal:
+        act = reconciliation_act(subscriber, date_from=date(2025, 1, 1), date_to=later)
+        texts["act"] = text_of(render_reconciliation_act(act))
+
+    expected_kinds = {"notice", "warning", "restrict_order", "claim", "statement_of_claim"}
+    if not legal:
+        expected_kinds = {"notice", "warning", "restrict_order", "court_order"}
+    assert expected_kinds <= set(texts)
+    for kind, text in texts.items():
+        assert "Руководителю" not in text, kind
+        assert "в кассе Водоканал" not in text, kind
+        assert not NESTED_QUOTES.search(text), (kind, NESTED_QUOTES.search(text))
+        assert "None" not in text, kind
+    addressed = [texts["notice"], texts["warning"]] + ([texts["claim"]] if legal else [])
+    for text in addressed:
+        if variant == "entrepreneur":
+            assert "Индивидуальному предпринимателю Захарову О. Н." in text
+            assert "ОГРНИП 304500116000157" in text
+            assert "Адрес регистрации:" in text
+        elif legal:
+            assert "Директору ООО «" in text
+            assert "Кузьмину С. А." in text
+            assert "Юридический адрес:" in text
+            assert "ОГРНИП" not in text
+        else:
+            assert "Сидоровой Анне Павловне" in text
+            assert "Юридический адрес" not in text
+            assert "ОГРН" not in text
+    if legal:
+        court_paper = texts["statement_of_claim"]
+        assert ("Индивидуальный предприниматель Захаров Олег Николаевич" in court_paper) is (
+            variant == "entrepreneur"
+        )
+        assert ("Юридический адрес:" in court_paper) is (variant != "entrepreneur")
+    basis = {
+        "individual": "ч. 14 ст. 155 Жилищного кодекса РФ",
+        "entrepreneur": "ч. 6.2 ст. 13, ч. 6.2 ст. 14",
+        "legal": "ч. 6.2 ст. 13, ч. 6.2 ст. 14",
+        "housing_coop": "ч. 6.3 ст. 13, ч. 6.3 ст. 14",
+        "managing_org": "ч. 6.4 ст. 13, ч. 6.4 ст. 14",
+    }[variant]
+    assert basis in texts["notice"]
