@@ -11,7 +11,9 @@ import pypdf
 import pytest
 
 from accounts.models import Subscriber
+from billing import selectors as billing_selectors
 from billing import services as billing_services
+from billing.models import BillingRun
 from debtors import documents, services
 from debtors.models import DebtCase
 from tests.debtors.conftest import charge
@@ -162,6 +164,13 @@ def test_every_document_reads_right_for_every_kind_of_subscriber(variant, settin
     later = ON + timedelta(days=31)
     restriction = services.restrict(case_id=case.pk, method=Restriction.Method.REDUCE, on=later)
     court = services.go_to_court(case_id=case.pk, court="Арбитражный суд", on=later)
+    services.record_restricted(restriction_id=restriction.pk, restricted_on=later)
+    owed = billing_selectors.account_balance(case.account).principal
+    billing_services.register_payment(
+        account_id=case.account.pk, amount=owed, paid_on=later, source="cash_desk",
+        external_id=f"paid-{variant}",
+    )  # fmt: skip
+    services.update_cases(on=later + timedelta(days=1))  # paid: service is restored
     issued += list(case.documents.exclude(pk__in=[d.pk for d in issued]))
     assert restriction.pk
     assert court.pk
@@ -169,10 +178,13 @@ def test_every_document_reads_right_for_every_kind_of_subscriber(variant, settin
     if legal:
         act = reconciliation_act(subscriber, date_from=date(2025, 1, 1), date_to=later)
         texts["act"] = text_of(render_reconciliation_act(act))
+    march = billing_services.ensure_period(date(2025, 3, 1))
+    BillingRun.objects.create(period=march, status=BillingRun.Status.DONE)  # billed
+    receipt = billing_services.receipt_for(account=case.account, period=march)
+    texts["receipt"] = text_of(receipt.pdf.read())
 
-    expected_kinds = {"notice", "warning", "restrict_order", "claim", "statement_of_claim"}
-    if not legal:
-        expected_kinds = {"notice", "warning", "restrict_order", "court_order"}
+    expected_kinds = {"notice", "warning", "restrict_order", "restore_order", "receipt"}
+    expected_kinds |= {"claim", "statement_of_claim", "act"} if legal else {"court_order"}
     assert expected_kinds <= set(texts)
     for kind, text in texts.items():
         assert "Руководителю" not in text, kind
@@ -208,3 +220,4 @@ def test_every_document_reads_right_for_every_kind_of_subscriber(variant, settin
         "managing_org": "ч. 6.4 ст. 13, ч. 6.4 ст. 14",
     }[variant]
     assert basis in texts["notice"]
+    assert basis in texts["receipt"]
