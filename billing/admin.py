@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from billing import services
+from billing import permissions, services
 from billing.forms import AdjustmentForm, PaymentForm, StaffActForm
 from billing.models import (
     BillingRun,
@@ -216,9 +216,14 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return response
 
     def adjust_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("billing.add_ledgerentry"):
+        kinds = [
+            kind
+            for kind, action in (("charge", "charge_correction"), ("penalty", "penalty_correction"))
+            if permissions.may(request.user, action)
+        ]
+        if not kinds:
             raise PermissionDenied
-        form = AdjustmentForm(request.POST if request.method == "POST" else None)
+        form = AdjustmentForm(request.POST if request.method == "POST" else None, kinds=kinds)
         if form.is_valid():
             data = form.cleaned_data
             penalty = data["kind"] == "penalty"

@@ -75,6 +75,15 @@ class AdjustmentForm(forms.Form):
         label="Основание", max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, kinds: list[str] = ("charge", "penalty"), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """Only the kinds of correction the staff member may book ("charge", "penalty")."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (value, label)
+            for value, label in self.fields["kind"].choices
+            if ("penalty" if value == "penalty" else "charge") in kinds
+        ]
+
 
 class ActPeriodForm(forms.Form):
     """The date range of a reconciliation act."""

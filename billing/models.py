@@ -535,6 +535,11 @@ class LedgerEntry(models.Model):
     class Meta:
         verbose_name = "запись лицевой карты"
         verbose_name_plural = "лицевая карта (проводки)"
+        # Each kind of correction by staff has its own right (billing/permissions.py).
+        permissions = [
+            ("book_charge_correction", "Может проводить перерасчёт начислений"),
+            ("book_penalty_correction", "Может корректировать и списывать пени"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "period", "service"],

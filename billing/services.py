@@ -20,7 +20,7 @@ from django.db.models import DecimalField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, Least
 
 from accounts.models import PersonalAccount, User
-from billing import charges, selectors, tasks
+from billing import charges, permissions, selectors, tasks
 from billing import receipts as billing_receipts
 from billing.accruals import build_accrual_registry
 from billing.models import (
@@ -84,6 +84,7 @@ def create_billing_run(
 ) -> BillingRun:
     """A new run for a month calculated on `on` (today), refused before the month's billing
     day, for a closed period, or while another run of the period is queued or running."""
+    permissions.require(user, "run_billing")
     today = on or clock.today()
     check_month_can_be_billed(month, on=today)
     period = Period.objects.select_for_update().get(pk=ensure_period(month).pk)
@@ -392,6 +393,7 @@ def finish_billing_run(*, run_id: int) -> BillingRun:
 @transaction.atomic(durable=True)
 def close_period(*, period_id: int, user: User | None = None) -> Period:
     """Close a billed month for good and open the next (design: monthly cycle, step 6)."""
+    permissions.require(user, "close_period")
     period = Period.objects.select_for_update().get(pk=period_id)
     if not period.is_open:
         raise ValidationError("Период %(p)s уже закрыт.", code="closed", params={"p": period})
@@ -431,7 +433,9 @@ class NewPayment:
 
 
 def register_payment(*, user: User | None = None, **fields: object) -> Payment:
-    """Book one payment (see register_payments)."""
+    """Book one payment (see register_payments): a cashier's or a staff member's, who needs
+    the right to enter payments."""
+    permissions.require(user, "book_payment")
     return register_payments([NewPayment(**fields)], user=user)[0]  # type: ignore[arg-type]
 
 
@@ -588,9 +592,11 @@ def book_adjustment(
     for_month: date | None = None,
     penalty: bool = False,
 ) -> LedgerEntry:
-    """A correction by staff, booked today in the open period with its reason: a
+    """A correction by staff, booked today in the open period with its reason and author: a
     recalculation (+ or -) of a service, or a change of penalties (a waiver is negative).
-    Never deletable by a billing run."""
+    Each kind needs its own permission; the amount is bounded (correction_bound). Never
+    deletable by a billing run."""
+    permissions.require(user, "penalty_correction" if penalty else "charge_correction")
     amount = to_kopecks(amount)
     if amount == ZERO:
         raise ValidationError("Сумма перерасчёта не может быть нулевой.", code="zero")
@@ -601,17 +607,56 @@ def book_adjustment(
     account = PersonalAccount.objects.select_for_update().get(pk=account_id)
     today = clock.today()
     period = booking_period(today)
+    for_month = month_start(for_month) if for_month else period.month
+    bound = correction_bound(
+        account, penalty=penalty, service=service, for_month=for_month, lowers=amount < ZERO
+    )
+    if abs(amount) > bound:
+        raise ValidationError(
+            "Сумма корректировки %(amount)s ₽ больше допустимой (%(bound)s ₽): %(why)s.",
+            code="too_large",
+            params={
+                "amount": amount,
+                "bound": bound,
+                "why": "списать можно не больше, чем начислено"
+                if amount < ZERO
+                else "большие доначисления проводятся по отдельному решению",
+            },
+        )
     return LedgerEntry.objects.create(
         account=account,
         period=period,
         kind=LedgerEntry.Kind.PENALTY if penalty else LedgerEntry.Kind.ADJUSTMENT,
         service="" if penalty else service,
         amount=amount,
-        for_month=month_start(for_month) if for_month else period.month,
+        for_month=for_month,
         booked_on=today,
         reason=reason.strip(),
         created_by=user,
     )
+
+
+def correction_bound(
+    account: PersonalAccount, *, penalty: bool, service: str, for_month: date, lowers: bool
+) -> Decimal:
+    """The largest correction staff may book: an increase up to BILLING_CORRECTION_LIMIT; a
+    decrease no larger than what it corrects (the penalties owed, or the service's charges of
+    the month with the corrections already made) nor that limit."""
+    limit = Decimal(settings.BILLING_CORRECTION_LIMIT)
+    if not lowers:
+        return limit
+    if penalty:
+        owed = selectors.account_balance(account).penalty
+    else:
+        owed = LedgerEntry.objects.filter(
+            account=account,
+            service=service,
+            for_month=for_month,
+            kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.ADJUSTMENT],
+        ).aggregate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()))[
+            "total"
+        ]
+    return min(limit, max(owed, ZERO))
 
 
 # --- Receipts (ЕПД) ---

@@ -82,6 +82,7 @@ STAFF_GROUP_MIGRATIONS = [
     ("debtors.migrations.0002_fee_scales_and_permissions", "grant"),
     ("meters.migrations.0004_phone_call_permissions", "grant"),
     ("debtors.migrations.0004_bulk_permissions", "grant"),
+    ("billing.migrations.0013_correction_permissions", "grant"),
 ]
 
 

@@ -320,6 +320,9 @@ BILLING_FAULTY_NORM_COEFFICIENT = env.str("BILLING_FAULTY_NORM_COEFFICIENT", def
 BILLING_NO_METER_COEFFICIENT = env.str("BILLING_NO_METER_COEFFICIENT", default="1.0")
 # Penalties: which key rate a day of delay uses (penalties.md section 3).
 PENALTY_RATE_MODE = env.str("PENALTY_RATE_MODE", default="payment_day")
+# The largest correction staff may book at once (billing.services.correction_bound); a
+# decrease is also never larger than what it corrects.
+BILLING_CORRECTION_LIMIT = env.str("BILLING_CORRECTION_LIMIT", default="50000.00")
 # The Bank of Russia's DailyInfo web service: new key-rate decisions (fetch_key_rates).
 CBR_DAILY_INFO_URL = env.str(
     "CBR_DAILY_INFO_URL", default="https://www.cbr.ru/DailyInfoWebServ/DailyInfo.asmx"
@@ -364,3 +367,10 @@ VOICE_OPERATOR_EXTENSION = env.str("VOICE_OPERATOR_EXTENSION", default="")
 VOICE_AGI_TTS_APP = env.str("VOICE_AGI_TTS_APP", default="Festival")
 VOICE_AGI_SPEECH_ENGINE = env.str("VOICE_AGI_SPEECH_ENGINE", default="")
 VOICE_AGI_SPEECH_GRAMMAR = env.str("VOICE_AGI_SPEECH_GRAMMAR", default="")
+# FastAGI: the PBX addresses (or networks, "10.0.5.0/28") allowed to connect, comma-separated;
+# every other connection is refused at once. Bind the server to the telephony network only.
+VOICE_AGI_ALLOWED_IPS = env.list("VOICE_AGI_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# FastAGI: at most this many calls at once (more connections are closed), and the seconds of
+# silence from the PBX after which a connection is closed.
+VOICE_AGI_MAX_SESSIONS = env.int("VOICE_AGI_MAX_SESSIONS", default=50)
+VOICE_AGI_IDLE_TIMEOUT = env.int("VOICE_AGI_IDLE_TIMEOUT", default=60)
