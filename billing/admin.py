@@ -296,7 +296,7 @@ class PaymentAdmin(admin.ModelAdmin):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                payment = services.register_payment(
+                payment = services.enter_payment(
                     account_id=data["account"].pk,
                     amount=data["amount"],
                     paid_on=data["paid_on"],

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max, QuerySet, Sum
 
-from accounts.models import Subscriber
+from accounts.models import PersonalAccount, Subscriber
 from billing.amount_words import amount_with_words
 from billing.models import LedgerEntry
 from billing.money import ZERO
@@ -87,9 +87,15 @@ class ReconciliationAct:
 
 
 def reconciliation_act(
-    subscriber: Subscriber, *, date_from: date, date_to: date
+    subscriber: Subscriber,
+    *,
+    date_from: date,
+    date_to: date,
+    accounts: QuerySet[PersonalAccount] | None = None,
 ) -> ReconciliationAct:
-    """Build the act of `subscriber` for the days `date_from`..`date_to` inclusive.
+    """Build the act of `subscriber` for the days `date_from`..`date_to` inclusive: of all
+    its accounts (staff), or of `accounts` only (a cabinet user's linked accounts: never one
+    the user cannot open).
 
     Entries are taken by their business date (``booked_on``), so a charge belongs to the
     day its month was billed (the month's last day, or the run's day before it) and a payment
@@ -108,10 +114,13 @@ def reconciliation_act(
             "Акт сверки составляется только для юридических лиц и управляющих организаций.",
             code="not_legal_entity",
         )
-    entries = LedgerEntry.objects.filter(account__subscriber=subscriber)
+    own = subscriber.accounts.all()
+    if accounts is not None:
+        own = own.filter(pk__in=accounts.values("pk"))
+    entries = LedgerEntry.objects.filter(account__in=own)
     in_range = entries.filter(booked_on__gte=date_from, booked_on__lte=date_to)
 
-    account_numbers = tuple(subscriber.accounts.order_by("number").values_list("number", flat=True))
+    account_numbers = tuple(own.order_by("number").values_list("number", flat=True))
     opening = balance_of(entries.filter(booked_on__lt=date_from))
     rows = sorted(
         [*_charge_rows(in_range), *_other_rows(in_range)],

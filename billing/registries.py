@@ -3,23 +3,32 @@
 Each agent's layout is data (`PaymentAgent`). A file is parsed whole first, without the
 database: a wrong encoding, a missing summary line, a line that cannot be read, or a count or
 total that disagrees with the lines refuses the file, every problem listed with its line
-number, and nothing is written. Then, in one durable transaction, each line is booked, skipped
-(already booked) or set aside as an unidentified payment with its reason; readings carried in
-the line go through `submit_readings`, and a refused reading never refuses the payment.
+number (the first IMPORT_MAX_ERRORS of them, and how many more), and nothing is written. Then,
+in one durable transaction, each line is booked, skipped (already booked) or set aside as an
+unidentified payment with its reason; readings carried in the line go through
+`submit_readings`, and a refused reading never refuses the payment.
+
+A file is read in chunks, never whole (over REGISTRY_MAX_BYTES it is refused), and every value
+of it is bounded where it is read: an amount a money field cannot hold, a reading no meter
+shows, a payment date after today or after the payment order, a month a payment may not name,
+a payment day with no period to book it in (a registry never creates a period) each refuse
+the file with its line, rather than fail in the database.
 """
 
 import codecs
 import functools
 import hashlib
+import io
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DecimalField, F, Sum, Value
@@ -28,23 +37,38 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
-from accounts.russian import ru_date
+from accounts.russian import ru_date, ru_volume
 from accounts.validators import is_valid_account_number
+from billing import permissions
 from billing.amount_words import format_rub
 from billing.models import (
     Payment,
     PaymentAgent,
+    Period,
     RegistryImport,
     UnidentifiedPayment,
 )
 from billing.money import ZERO, to_kopecks
 from billing.services import NewPayment, book_payments, register_payments
 from meters.models import Meter, MeterReading
+from meters.selectors import add_months, month_start
 from meters.services import NewReading, submit_readings
 from vodokanal import clock
 
-MONEY_RE = re.compile(r"^\d+(\.\d{1,2})?$")
-READING_RE = re.compile(r"^\d+(\.\d+)?$")
+# Numbers are ASCII digits: `\d` and str.isdigit() also take "²", "①" and other scripts' digits.
+MONEY_RE = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
+READING_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+COUNT_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
+# The largest amount a money field holds (max_digits=14, decimal_places=2).
+MAX_AMOUNT = Decimal("999999999999.99")
+# The largest reading a meter shows (MeterReading.value: max_digits=12, decimal_places=3).
+MAX_READING = Decimal("999999999.999")
+# A payment may name (its period field) an open period or one of the months of the last three
+# years (the limitation period, ГК РФ ст. 196) up to the current one.
+RECENT_MONTHS = 36
+CHUNK_BYTES = 256 * 1024
+# A registry line is about 200 characters: junk without line breaks is refused here.
+MAX_LINE_CHARS = 10_000
 # How a strftime format reads to an accountant: "%d-%m-%Y" -> "ДД-ММ-ГГГГ".
 HUMAN_FORMAT = {
     "%d": "ДД",
@@ -59,6 +83,8 @@ HUMAN_FORMAT = {
 _MOJIBAKE_TAILS = bytes(range(0x80, 0xC0)).decode("cp1251", errors="ignore")
 _MOJIBAKE_RE = re.compile(f"[РС][{re.escape(_MOJIBAKE_TAILS)}]")
 _CYRILLIC_RE = re.compile("[А-Яа-яЁё]")
+# What str.splitlines() ends a line with.
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +112,13 @@ STATUS_TITLES = {
 
 @dataclass(frozen=True)
 class ReadingField:
-    """A `serial:value` field of a line; value None when it is not a number."""
+    """A `serial:value` field of a line; value None when it is not a number (or not one a
+    meter shows: then `refusal` says why)."""
 
     serial: str
     value: Decimal | None
     text: str
+    refusal: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,50 +175,222 @@ def _error(line: int | None, message: str, code: str, **params: object) -> Valid
     return ValidationError(prefix + message, code=code, params=params or None)
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, long junk cut short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def size_text(limit: int) -> str:
+    """A file size limit as staff read it: "32 МБ", "500 КБ"."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):.3g} МБ".replace(".", ",")
+    if limit >= 1024:
+        return f"{limit / 1024:.3g} КБ".replace(".", ",")
+    return f"{limit} байт"
+
+
+class _Errors:
+    """The problems of a file: the first IMPORT_MAX_ERRORS kept, the others only counted (a
+    million junk lines must not make a million messages)."""
+
+    def __init__(self) -> None:
+        self.limit = max(settings.IMPORT_MAX_ERRORS, 1)
+        self.shown: list[ValidationError] = []
+        self.more = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.shown) + self.more
+
+    def add(self, *errors: ValidationError) -> None:
+        for error in errors:
+            if len(self.shown) < self.limit:
+                self.shown.append(error)
+            else:
+                self.more += 1
+
+    def line(self, line: int, message: str, code: str, **params: object) -> None:
+        """A problem of a line, made into a message only if it is shown (junk is fast)."""
+        if len(self.shown) < self.limit:
+            self.shown.append(_error(line, message, code, **params))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.shown)
+
+    def refusal(self) -> ValidationError:
+        errors = list(self.shown)
+        if self.more:
+            errors.append(
+                ValidationError(
+                    "Ещё ошибок в файле: %(more)s (показаны первые %(shown)s).",
+                    code="more_errors",
+                    params={"more": self.more, "shown": len(self.shown)},
+                )
+            )
+        return ValidationError(errors)
+
+
 def _money(text: str) -> Decimal | None:
+    """Roubles with up to two decimals ("1 520,40"), or None if it is not such a number. A
+    value over MAX_AMOUNT comes back unrounded (rounding 27 digits overflows), for the caller
+    to refuse."""
     text = text.replace(" ", "").replace("\xa0", "").replace(",", ".")
-    return to_kopecks(Decimal(text)) if MONEY_RE.match(text) else None
+    if not MONEY_RE.fullmatch(text):
+        return None
+    value = Decimal(text)
+    return to_kopecks(value) if value <= MAX_AMOUNT else value
 
 
 def _date(text: str, fmt: str) -> date | None:
+    if not text.isascii():  # strptime's digits are any script's
+        return None
     try:
         return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
     except ValueError:
         return None
 
 
-def _decode(data: bytes, agent: PaymentAgent) -> str:
-    """The file's text in the agent's encoding; a file in another encoding is refused
-    (cp1251 decodes almost any bytes, so a UTF-8 file must be recognised, not misread)."""
-    try:
-        encoding = codecs.lookup(agent.encoding).name
-    except LookupError:
-        raise _error(
-            None,
-            "В формате агента «%(agent)s» указана неизвестная кодировка «%(encoding)s».",
-            "bad_encoding",
-            agent=agent.name,
-            encoding=agent.encoding,
-        ) from None
-    if encoding != "utf-8" and not data.isascii():
+def _source(data: bytes | IO[bytes]) -> IO[bytes]:
+    """The file from its first byte: bytes as a stream, a file rewound."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return io.BytesIO(data)
+    data.seek(0)
+    return data
+
+
+def too_large() -> ValidationError:
+    """The refusal of a file over REGISTRY_MAX_BYTES (the upload form checks it first)."""
+    return ValidationError(
+        "Файл больше %(max)s: реестр такого размера не загружается. Проверьте, тот ли это "
+        "файл, или попросите агента разделить реестр.",
+        code="too_large",
+        params={"max": size_text(settings.REGISTRY_MAX_BYTES)},
+    )
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The file in chunks and an empty one at its end; refused once over REGISTRY_MAX_BYTES."""
+    size = 0
+    while chunk := stream.read(CHUNK_BYTES):
+        size += len(chunk)
+        if size > settings.REGISTRY_MAX_BYTES:
+            raise too_large()
+        yield chunk
+    yield b""
+
+
+def _digest(stream: IO[bytes]) -> str:
+    """The file's sha256, read in chunks; the stream is rewound."""
+    digest = hashlib.sha256()
+    for chunk in _chunks(stream):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def _split_lines(texts: Iterable[str]) -> Iterator[str]:
+    """The lines of text that comes in chunks, as str.splitlines() splits a whole text; a
+    line longer than MAX_LINE_CHARS refuses the file."""
+    rest = ""
+    number = 0
+    for text in texts:
+        parts = (rest + text).splitlines(keepends=True)
+        rest = ""
+        if parts and (parts[-1][-1] not in _LINE_BREAKS or parts[-1][-1] == "\r"):
+            rest = parts.pop()  # continues in the next chunk (or "\r" before its "\n")
+        for part in parts:
+            number += 1
+            line = part.rstrip(_LINE_BREAKS)
+            if len(line) > MAX_LINE_CHARS:
+                raise _line_too_long(number)
+            yield line
+        if len(rest) > MAX_LINE_CHARS + 1:
+            raise _line_too_long(number + 1)
+    for line in rest.splitlines():
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise _line_too_long(number)
+        yield line
+
+
+def _line_too_long(number: int) -> ValidationError:
+    return _error(
+        number,
+        "длиннее %(max)s знаков: это не строка реестра. Проверьте, тот ли это файл.",
+        "line_too_long",
+        max=f"{MAX_LINE_CHARS:,}".replace(",", "\xa0"),
+    )
+
+
+class _Text:
+    """The lines of a file in the agent's encoding, read in chunks; then `refusal()` says
+    whether the file is in another encoding (cp1251 decodes almost any bytes, so a UTF-8 file
+    must be recognised, not misread)."""
+
+    def __init__(self, stream: IO[bytes], agent: PaymentAgent) -> None:
         try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            raise _wrong_encoding(agent, " (файл в UTF-8)")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        text = None
-    if encoding != "utf-8":  # UTF-8 Cyrillic read as cp1251 is "Р" or "С" + a sign
-        misread = text if text is not None else data.decode(encoding, errors="replace")
-        pairs = len(_MOJIBAKE_RE.findall(misread))
-        if pairs >= 3 and pairs * 4 >= len(_CYRILLIC_RE.findall(misread)):
-            raise _wrong_encoding(agent, " (похоже на UTF-8)")
-    if text is None:
-        raise _wrong_encoding(agent)
-    return text.removeprefix("\ufeff")
+            self.encoding = codecs.lookup(agent.encoding).name
+        except LookupError:
+            raise _error(
+                None,
+                "В формате агента «%(agent)s» указана неизвестная кодировка «%(encoding)s».",
+                "bad_encoding",
+                agent=agent.name,
+                encoding=agent.encoding,
+            ) from None
+        self.agent = agent
+        self.stream = stream
+        self.ascii = True
+        self.utf8 = True  # every byte so far is valid UTF-8
+        self.undecodable = False  # a byte the agent's encoding has no letter for
+        self.mojibake = 0  # UTF-8 Cyrillic read as cp1251: "Р" or "С" + a sign
+        self.cyrillic = 0  # Cyrillic letters of the chunks with such pairs
+
+    def __iter__(self) -> Iterator[str]:
+        return _split_lines(self._texts())
+
+    def _texts(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(self.encoding)()
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        foreign = self.encoding != "utf-8"
+        tail = ""  # the chunk's last letter, if a pair may start with it
+        first = True
+        for chunk in _chunks(self.stream):
+            final = not chunk
+            self.ascii = self.ascii and chunk.isascii()
+            if foreign and self.utf8:
+                try:
+                    utf8.decode(chunk, final)
+                except UnicodeDecodeError:
+                    self.utf8 = False
+            try:
+                text = decoder.decode(chunk, final)
+            except UnicodeDecodeError:  # refused at the end; read on to name the encoding
+                self.undecodable = True
+                decoder = codecs.getincrementaldecoder(self.encoding)("replace")
+                text = decoder.decode(chunk, final)
+            if foreign and (pairs := len(_MOJIBAKE_RE.findall(tail + text))):
+                self.mojibake += pairs
+                # Letters are counted only where such pairs are (counting is slow): a misread
+                # UTF-8 file has them everywhere, a real cp1251 one in a name or two.
+                self.cyrillic += len(_CYRILLIC_RE.findall(text))
+            if foreign:
+                tail = text[-1] if text[-1:] in ("Р", "С") else ""
+            if first:
+                text, first = text.removeprefix("\ufeff"), False
+            yield text
+
+    def refusal(self) -> ValidationError | None:
+        """After the last line: the file's encoding is not the agent's."""
+        if self.encoding != "utf-8" and not self.ascii and self.utf8:
+            return _wrong_encoding(self.agent, " (файл в UTF-8)")
+        if self.encoding != "utf-8" and self.mojibake >= 3 and self.mojibake * 4 >= self.cyrillic:
+            return _wrong_encoding(self.agent, " (похоже на UTF-8)")
+        if self.undecodable:
+            return _wrong_encoding(self.agent)
+        return None
 
 
 def _wrong_encoding(agent: PaymentAgent, found: str = "") -> ValidationError:
@@ -210,19 +410,32 @@ def _readings(fields: list[str]) -> tuple[ReadingField, ...]:
             continue
         serial, _, raw = text.rpartition(":")
         raw = raw.strip().replace(",", ".")
-        value = Decimal(raw) if serial.strip() and READING_RE.match(raw) else None
-        result.append(ReadingField(serial.strip() or text, value, text))
+        value = Decimal(raw) if serial.strip() and READING_RE.fullmatch(raw) else None
+        refusal = ""
+        if value is not None and value > MAX_READING:
+            refusal = (
+                f"Показание «{_shown(text)}» не принято: больше {ru_volume(MAX_READING)}, "
+                "такого счётчики не показывают."
+            )
+            value = None
+        result.append(ReadingField(serial.strip() or text, value, text, refusal))
     return tuple(result)
 
 
 class _Reader:
     """Reads the dates and sums of one file, each distinct text once: a registry's lines
-    repeat the payment day, the period and many amounts, and strptime is slow."""
+    repeat the payment day, the period and many amounts, and strptime is slow. Knows the day
+    (`today`) and the months a payment may name."""
 
-    def __init__(self, agent: PaymentAgent) -> None:
+    def __init__(self, agent: PaymentAgent, *, today: date, open_months: Collection[date]) -> None:
         self.agent = agent
+        self.today = today
+        self.open_months = open_months
+        self.latest_month = month_start(today)
+        self.earliest_month = add_months(self.latest_month, -RECENT_MONTHS)
         self._dates: dict[tuple[str, str], date | None] = {}
         self._amounts: dict[str, Decimal | None] = {}
+        self._months: dict[date, bool] = {}
 
     @functools.cached_property
     def needed(self) -> int:
@@ -242,57 +455,69 @@ class _Reader:
             self._amounts[text] = _money(text)
         return self._amounts[text]
 
+    def may_name(self, month: date) -> bool:
+        """A payment may be for this month: an open period, or a recent month."""
+        if month not in self._months:
+            self._months[month] = (
+                self.earliest_month <= month <= self.latest_month or month in self.open_months
+            )
+        return self._months[month]
+
 
 def _parse_line(
-    number: int, fields: list[str], agent: PaymentAgent, reader: _Reader
-) -> tuple[RegistryLine | None, list[ValidationError]]:
+    number: int, fields: list[str], agent: PaymentAgent, reader: _Reader, errors: _Errors
+) -> RegistryLine | None:
+    """The payment of a line, or None with its problems added to `errors`."""
     columns = agent.columns
     needed = reader.needed
     if len(fields) < needed:
-        return None, [
-            _error(
-                number,
-                "полей %(found)s, а нужно не меньше %(needed)s (разделитель «%(sep)s»).",
-                "missing_fields",
-                found=len(fields),
-                needed=needed,
-                sep=agent.separator,
-            )
-        ]
+        errors.line(
+            number,
+            "полей %(found)s, а нужно не меньше %(needed)s (разделитель «%(sep)s»).",
+            "missing_fields",
+            found=len(fields),
+            needed=needed,
+            sep=agent.separator,
+        )
+        return None
 
     def get(name: str) -> str:
         index = columns.get(name)
         return fields[index].strip() if index is not None and index < len(fields) else ""
 
-    errors = []
+    problems = errors.count
     date_text, time_text, operation = get("date"), get("time"), get("operation")
     if not date_text:
-        errors.append(_error(number, "не указана дата оплаты.", "missing_fields"))
+        errors.line(number, "не указана дата оплаты.", "missing_fields")
     if not operation:
-        errors.append(_error(number, "не указан номер операции.", "missing_fields"))
+        errors.line(number, "не указан номер операции.", "missing_fields")
     paid_on = reader.date_of(date_text, agent.date_format)
     if date_text and paid_on is None:
-        errors.append(
-            _error(
-                number,
-                "дата оплаты «%(value)s» не в формате %(format)s.",
-                "bad_date",
-                value=date_text,
-                format=_human(agent.date_format),
-            )
+        errors.line(
+            number,
+            "дата оплаты «%(value)s» не в формате %(format)s.",
+            "bad_date",
+            value=_shown(date_text),
+            format=_human(agent.date_format),
+        )
+    if paid_on is not None and paid_on > reader.today:
+        errors.line(
+            number,
+            "дата оплаты %(value)s позже сегодняшнего дня (%(today)s).",
+            "future_date",
+            value=ru_date(paid_on),
+            today=ru_date(reader.today),
         )
     if time_text and agent.time_format and reader.date_of(time_text, agent.time_format) is None:
-        errors.append(
-            _error(
-                number,
-                "время оплаты «%(value)s» не в формате %(format)s.",
-                "bad_time",
-                value=time_text,
-                format=_human(agent.time_format),
-            )
+        errors.line(
+            number,
+            "время оплаты «%(value)s» не в формате %(format)s.",
+            "bad_time",
+            value=_shown(time_text),
+            format=_human(agent.time_format),
         )
     if len(payment_external_id(agent, operation)) > 64:
-        errors.append(_error(number, "номер операции длиннее допустимого.", "bad_operation"))
+        errors.line(number, "номер операции длиннее допустимого.", "bad_operation")
     amounts = {}
     amount_text = get("amount")
     for name, title, default in (
@@ -303,33 +528,47 @@ def _parse_line(
         text = get(name) if name in columns else default
         amounts[name] = reader.money_of(text or "")
         if amounts[name] is None:
-            errors.append(
-                _error(
-                    number,
-                    "%(title)s «%(value)s» не число в рублях с копейками.",
-                    "bad_amount",
-                    title=title,
-                    value=text,
-                )
+            errors.line(
+                number,
+                "%(title)s «%(value)s» не число в рублях с копейками.",
+                "bad_amount",
+                title=title,
+                value=_shown(text or ""),
+            )
+        elif amounts[name] > MAX_AMOUNT:
+            errors.line(
+                number,
+                "%(title)s «%(value)s» больше допустимой (%(max)s).",
+                "amount_too_large",
+                title=title,
+                value=_shown(text or ""),
+                max=format_rub(MAX_AMOUNT),
             )
     if amounts["amount"] is not None and amounts["amount"] <= ZERO:
-        errors.append(
-            _error(number, "сумма платежа должна быть больше нуля.", "amount_not_positive")
-        )
+        errors.line(number, "сумма платежа должна быть больше нуля.", "amount_not_positive")
     period = get("period")
     for_month = reader.date_of(period, agent.period_format) if period else None
     if period and for_month is None:
-        errors.append(
-            _error(
-                number,
-                "период «%(value)s» не в формате %(format)s.",
-                "bad_period",
-                value=period,
-                format=_human(agent.period_format),
-            )
+        errors.line(
+            number,
+            "период «%(value)s» не в формате %(format)s.",
+            "bad_period",
+            value=_shown(period),
+            format=_human(agent.period_format),
         )
-    if errors or paid_on is None:
-        return None, errors
+    elif for_month is not None and not reader.may_name(for_month.replace(day=1)):
+        errors.line(
+            number,
+            "период «%(value)s» (%(month)s) не принимается: оплатить можно открытый "
+            "расчётный период или месяц не раньше %(earliest)s и не позже %(latest)s.",
+            "bad_period",
+            value=period,
+            month=f"{for_month:%m.%Y}",
+            earliest=f"{reader.earliest_month:%m.%Y}",
+            latest=f"{reader.latest_month:%m.%Y}",
+        )
+    if errors.count > problems or paid_on is None:
+        return None
     readings = () if agent.readings_from is None else _readings(fields[agent.readings_from :])
     return RegistryLine(
         line=number,
@@ -344,10 +583,10 @@ def _parse_line(
         transferred=amounts["transferred"],  # type: ignore[arg-type]
         commission=amounts["commission"],  # type: ignore[arg-type]
         readings=readings,
-    ), []
+    )
 
 
-def _parse_summary(number: int, fields: list[str], agent: PaymentAgent) -> dict:
+def _parse_summary(number: int, fields: list[str], agent: PaymentAgent, today: date) -> dict:
     columns = agent.summary_columns
 
     def get(name: str) -> str:
@@ -356,14 +595,14 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent) -> dict:
 
     summary: dict = {"number": number, "errors": []}
     count = get("count")
-    summary["count"] = int(count) if count.isdigit() else None
+    summary["count"] = int(count) if COUNT_RE.fullmatch(count) else None
     if summary["count"] is None:
         summary["errors"].append(
             _error(
                 number,
                 "в итоговой строке количество платежей «%(value)s» не число.",
                 "bad_summary",
-                value=count,
+                value=_shown(count),
             )
         )
     for name in ("amount", "transferred", "commission"):
@@ -374,9 +613,20 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent) -> dict:
                     number,
                     "в итоговой строке сумма «%(value)s» не число.",
                     "bad_summary",
-                    value=get(name),
+                    value=_shown(get(name)),
                 )
             )
+        elif summary[name] is not None and summary[name] > MAX_AMOUNT:
+            summary["errors"].append(
+                _error(
+                    number,
+                    "в итоговой строке сумма «%(value)s» больше допустимой (%(max)s).",
+                    "bad_summary",
+                    value=_shown(get(name)),
+                    max=format_rub(MAX_AMOUNT),
+                )
+            )
+            summary[name] = None  # not compared with the lines
     summary["order_number"] = get("order_number")
     summary["order_date"] = _date(get("order_date"), agent.date_format)
     if get("order_date") and summary["order_date"] is None:
@@ -385,8 +635,18 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent) -> dict:
                 number,
                 "дата платёжного поручения «%(value)s» не в формате %(format)s.",
                 "bad_summary",
-                value=get("order_date"),
+                value=_shown(get("order_date")),
                 format=_human(agent.date_format),
+            )
+        )
+    elif summary["order_date"] is not None and summary["order_date"] > today:
+        summary["errors"].append(
+            _error(
+                number,
+                "дата платёжного поручения %(value)s позже сегодняшнего дня (%(today)s).",
+                "future_date",
+                value=ru_date(summary["order_date"]),
+                today=ru_date(today),
             )
         )
     return summary
@@ -422,53 +682,77 @@ def _check_totals(summary: dict, lines: list[RegistryLine], count: int) -> list[
                     lines=format_rub(actual),
                 )
             )
+    if _sum(lines) > MAX_AMOUNT:
+        errors.append(
+            _error(
+                None,
+                "Сумма платежей файла %(lines)s больше допустимой (%(max)s).",
+                "amount_too_large",
+                lines=format_rub(_sum(lines)),
+                max=format_rub(MAX_AMOUNT),
+            )
+        )
     return errors
 
 
-def parse_registry(data: bytes, agent: PaymentAgent) -> ParsedRegistry:
-    """Every line of a registry in the agent's layout, or one ValidationError listing every
-    problem of the file with its line number (nothing is booked from a refused file)."""
-    text = _decode(data, agent)
-    rows = [(n, row) for n, row in enumerate(text.splitlines(), start=1) if row.strip()]
-    if not rows:
-        raise ValidationError("Файл пуст.", code="empty_file")
-    errors: list[ValidationError] = []
+def parse_registry(
+    data: bytes | IO[bytes], agent: PaymentAgent, *, open_months: Collection[date] = ()
+) -> ParsedRegistry:
+    """Every line of a registry in the agent's layout, or one ValidationError listing the
+    problems of the file with their line numbers (nothing is booked from a refused file).
+
+    `data` is the file's bytes or a binary file, read from its start in chunks. A payment
+    dated after today or after its payment order is refused; its period may name a month of
+    the last RECENT_MONTHS up to the current one, or one of `open_months` (the open periods).
+    """
+    text = _Text(_source(data), agent)
+    today = clock.today()
+    errors = _Errors()
     lines: list[RegistryLine] = []
     summary = None
     count = 0
+    rows = 0
     seen: dict[str, RegistryLine] = {}
-    reader = _Reader(agent)
-    for number, row in rows:
+    reader = _Reader(agent, today=today, open_months=open_months)
+    for number, row in enumerate(text, start=1):
+        if not row.strip():
+            continue
+        rows += 1
+        if "\x00" in row:  # the database refuses it in any text
+            errors.add(_error(number, "нулевой байт: это не текстовый реестр.", "bad_char"))
         fields = row.split(agent.separator)
         if row.startswith(agent.summary_prefix):
             if summary is not None:
-                errors.append(_error(number, "вторая итоговая строка.", "bad_summary"))
+                errors.add(_error(number, "вторая итоговая строка.", "bad_summary"))
                 continue
             fields[0] = fields[0].removeprefix(agent.summary_prefix)
-            summary = _parse_summary(number, fields, agent)
-            errors.extend(summary["errors"])
+            summary = _parse_summary(number, fields, agent, today)
+            errors.add(*summary["errors"])
             continue
         if summary is not None:
-            errors.append(_error(number, "строка после итоговой строки.", "after_summary"))
+            errors.add(_error(number, "строка после итоговой строки.", "after_summary"))
         count += 1
-        line, line_errors = _parse_line(number, fields, agent, reader)
-        errors.extend(line_errors)
+        line = _parse_line(number, fields, agent, reader, errors)
         if line is None:
             continue
         first = seen.setdefault(line.operation, line)
         if first is not line and _money_key(first) != _money_key(line):
-            errors.append(
+            errors.add(
                 _error(
                     number,
                     "операция %(operation)s уже есть в строке %(first)s с другими данными.",
                     "duplicate_conflict",
-                    operation=line.operation,
+                    operation=_shown(line.operation),
                     first=first.line,
                 )
             )
         lines.append(line)
+    if wrong_encoding := text.refusal():
+        raise wrong_encoding
+    if not rows:
+        raise ValidationError("Файл пуст.", code="empty_file")
     if summary is None:
-        errors.append(
+        errors.add(
             ValidationError(
                 "Файл обрезан: нет итоговой строки, начинающейся с «%(prefix)s». "
                 "Запросите у агента полный файл.",
@@ -477,9 +761,19 @@ def parse_registry(data: bytes, agent: PaymentAgent) -> ParsedRegistry:
             )
         )
     else:
-        errors.extend(_check_totals(summary, lines, count))
+        order_date = summary["order_date"]
+        for line in lines:
+            if order_date is not None and line.paid_on > order_date:
+                errors.line(
+                    line.line,
+                    "дата оплаты %(value)s позже даты платёжного поручения %(order)s.",
+                    "after_order_date",
+                    value=ru_date(line.paid_on),
+                    order=ru_date(order_date),
+                )
+        errors.add(*_check_totals(summary, lines, count))
     if errors or summary is None:  # no summary is one of the errors
-        raise ValidationError(errors)
+        raise errors.refusal()
     return ParsedRegistry(
         lines=lines,
         total=summary["amount"] if summary["amount"] is not None else _sum(lines),
@@ -597,17 +891,49 @@ def _earlier_operations(
     return {operation: message for operation, (_, message) in earlier.items()}, errors
 
 
+def _missing_period(month: date, periods: dict[date, str], current: date) -> date | None:
+    """The period book_payments would create to book a payment of `month` (the first open
+    one from that month on, created when missing), unless it is the current month's: a
+    registry never creates a period from its dates."""
+    while (status := periods.get(month)) == Period.Status.CLOSED:
+        month = add_months(month, 1)
+    return month if status is None and month != current else None
+
+
+def _check_periods(lines: list[RegistryLine], periods: dict[date, str], errors: _Errors) -> None:
+    """Lines whose payment day has no period to be booked in (periods: month -> status)."""
+    current = month_start(clock.today())
+    missing: dict[date, date | None] = {}
+    for line in lines:
+        month = month_start(line.paid_on)
+        if month not in missing:
+            missing[month] = _missing_period(month, periods, current)
+        if missing[month] is not None:
+            errors.line(
+                line.line,
+                "дата оплаты %(date)s: нет расчётного периода %(month)s, в котором учесть "
+                "платёж, а из реестра периоды не создаются. Проверьте дату у агента.",
+                "no_period",
+                date=ru_date(line.paid_on),
+                month=f"{missing[month]:%m.%Y}",
+            )
+
+
 @transaction.atomic(durable=True)
 def import_registry(
-    *, agent: PaymentAgent, data: bytes, file_name: str, user: User | None = None
+    *, agent: PaymentAgent, data: bytes | IO[bytes], file_name: str, user: User | None = None
 ) -> RegistryImport:
-    """Import one registry file in one transaction; see the module docstring.
+    """Import one registry file (its bytes or a binary file, read in chunks) in one
+    transaction; see the module docstring.
 
     The same file twice is refused (unique sha256: a concurrent import of the same file waits
     on the index and is refused when the first commits). Payments are booked with one
-    `book_payments` call, which locks the accounts in primary-key order.
+    `book_payments` call, which locks the accounts in primary-key order. A staff member
+    needs the right to load registries (a bank's job, with no user, does not).
     """
-    digest = hashlib.sha256(data).hexdigest()
+    permissions.require(user, "import_registry")
+    stream = _source(data)
+    digest = _digest(stream)
     if duplicate := _duplicate_file(digest):
         raise duplicate
     if not agent.is_active:
@@ -616,15 +942,20 @@ def import_registry(
             code="agent_inactive",
             params={"agent": agent.name},
         )
-    parsed = parse_registry(data, agent)
+    periods = dict(Period.objects.values_list("month", "status"))
+    open_months = {month for month, status in periods.items() if status == Period.Status.OPEN}
+    parsed = parse_registry(stream, agent, open_months=open_months)
+    errors = _Errors()
+    _check_periods(parsed.lines, periods, errors)
     earlier, conflicts = _earlier_operations(agent, parsed.lines)
-    if conflicts:
-        raise ValidationError(conflicts)
+    errors.add(*conflicts)
+    if errors:
+        raise errors.refusal()
     try:
         with transaction.atomic():
             registry = RegistryImport.objects.create(
                 agent=agent,
-                file_name=file_name[:255],
+                file_name=file_name.replace("\x00", "")[:255],  # a text column holds no NUL
                 sha256=digest,
                 imported_by=user,
                 order_number=parsed.order_number[:50],
@@ -772,8 +1103,9 @@ def _submit_readings(
         for field in line.readings:
             meter = meters.get((account.pk, field.serial))
             if field.value is None:
-                refusal = (
-                    f"Показание «{field.text}» не распознано: нужно «номер счётчика:показание»."
+                refusal = field.refusal or (
+                    f"Показание «{_shown(field.text)}» не распознано: "
+                    "нужно «номер счётчика:показание»."
                 )
             elif meter is None:
                 refusal = f"Счётчик № {field.serial} не найден на лицевом счёте {account.number}."
@@ -807,6 +1139,7 @@ def resolve_unidentified(*, unidentified_id: int, account_id: int, user: User) -
     """Staff name the account of an unidentified payment: an ordinary payment is booked with
     the line's operation number, date, amount and agent, and the row is marked resolved.
     Locks the unidentified row, so two staff cannot book it twice."""
+    permissions.require(user, "resolve_unidentified")
     item = (
         UnidentifiedPayment.objects.select_for_update()
         .select_related("agent")

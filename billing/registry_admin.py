@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -75,6 +77,14 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label="Файл реестра", help_text="Файл в формате агента; итоговая строка — последняя."
     )
+
+    def clean_file(self) -> UploadedFile:
+        """A file over REGISTRY_MAX_BYTES is refused before it is read (the import refuses
+        it too, however it is called)."""
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.REGISTRY_MAX_BYTES:
+            raise registries.too_large()
+        return upload
 
 
 class ResolveForm(forms.Form):
@@ -221,7 +231,7 @@ class RegistryImportAdmin(admin.ModelAdmin):
             try:
                 registry = registries.import_registry(
                     agent=form.cleaned_data["agent"],
-                    data=upload.read(),
+                    data=upload,  # read in chunks, never whole
                     file_name=upload.name,
                     user=request.user,
                 )

@@ -433,10 +433,15 @@ class NewPayment:
 
 
 def register_payment(*, user: User | None = None, **fields: object) -> Payment:
-    """Book one payment (see register_payments): a cashier's or a staff member's, who needs
-    the right to enter payments."""
-    permissions.require(user, "book_payment")
+    """Book one payment (see register_payments)."""
     return register_payments([NewPayment(**fields)], user=user)[0]  # type: ignore[arg-type]
+
+
+def enter_payment(*, user: User, **fields: object) -> Payment:
+    """A payment entered by staff (the cash desk, a bank's letter): needs the right to enter
+    payments. Payments the portal books itself (gateways, registries) need none."""
+    permissions.require(user, "book_payment")
+    return register_payment(user=user, **fields)
 
 
 def register_payments(payments: Sequence[NewPayment], *, user: User | None = None) -> list[Payment]:

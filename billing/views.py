@@ -109,6 +109,7 @@ def reconciliation(request: HttpRequest, number: str) -> HttpResponse:
                 account.subscriber,
                 date_from=form.cleaned_data["date_from"],
                 date_to=form.cleaned_data["date_to"],
+                accounts=accounts_of_user(request.user),
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -2,8 +2,10 @@
 meter replacement, and the import of controllers' readings with its report."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -61,6 +63,14 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label="Файл CSV или XLSX", help_text="Столбцы: лицевой счёт; счётчик; показание; дата."
     )
+
+    def clean_file(self) -> UploadedFile:
+        """A file over READINGS_IMPORT_MAX_BYTES is refused before it is read (the import
+        refuses it too, however it is called)."""
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.READINGS_IMPORT_MAX_BYTES:
+            raise importing.too_large()
+        return upload
 
 
 def form_page(
@@ -286,8 +296,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 batch = importing.import_controller_readings(
-                    name=upload.name, content=upload.read(), uploaded_by=request.user
-                )
+                    name=upload.name, content=upload, uploaded_by=request.user
+                )  # the file is read in chunks, never whole
             except ValidationError as error:
                 form.add_error("file", error)
             else:

@@ -396,7 +396,10 @@ def last_error(output: Iterable[str]) -> str:
 
 
 def run_portal() -> int:
-    """`make run`: the whole portal for a person to try, stopped with Ctrl-C."""
+    """`make run`: the whole portal for a person to try, stopped with Ctrl-C (or a SIGTERM or
+    SIGHUP, as from a closed terminal: the same shutdown, servers included)."""
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
     os.environ.setdefault("DEBUG", "true")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -425,13 +428,13 @@ def run_portal() -> int:
                 env,
             ),
         ]
-        subprocess.run(
-            [sys.executable, "manage.py", "demo_logins", "--url", f"http://{host}:{port}/"],
-            cwd=BASE_DIR,
-            env=env,
-            check=False,
-        )
         try:
+            subprocess.run(
+                [sys.executable, "manage.py", "demo_logins", "--url", f"http://{host}:{port}/"],
+                cwd=BASE_DIR,
+                env=env,
+                check=False,
+            )
             while all(child.process.poll() is None for child in children):
                 time.sleep(0.5)
             stopped = next(child for child in children if child.process.poll() is not None)
@@ -450,6 +453,10 @@ def run_portal() -> int:
                 except subprocess.TimeoutExpired:
                     child.process.kill()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _test_environment() -> None:

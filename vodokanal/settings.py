@@ -159,6 +159,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# The login as one form (lower-case e-mail, +7 phone), so letter case cannot dodge the lock.
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 
 # Security: secure cookies and HSTS whenever DEBUG is off.
 SESSION_COOKIE_HTTPONLY = True
@@ -287,6 +289,20 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Uploaded files (security review). Django keeps a request body up to the first size in
+# memory and a file up to the second (larger files go to a temporary file on disk). Each
+# import refuses a larger file than its own limit however it is called (upload or command),
+# reads it in chunks, and lists at most IMPORT_MAX_ERRORS problems (and how many more).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# A bank's payment registry: 100 000 lines of ~200 bytes are 20 MB.
+REGISTRY_MAX_BYTES = env.int("REGISTRY_MAX_BYTES", default=32 * 1024 * 1024)
+# Controllers' readings (CSV or XLSX), and the rows and columns read of one.
+READINGS_IMPORT_MAX_BYTES = env.int("READINGS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+READINGS_IMPORT_MAX_ROWS = env.int("READINGS_IMPORT_MAX_ROWS", default=100_000)
+READINGS_IMPORT_MAX_COLUMNS = env.int("READINGS_IMPORT_MAX_COLUMNS", default=50)
+IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=100)
 
 # Meter readings (issue 3). Each rule a utility tunes is here.
 READING_WINDOW_DAYS = (15, 25)  # inclusive days of the month when subscribers pass readings

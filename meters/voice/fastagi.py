@@ -28,15 +28,34 @@ Per call (`agi_uniqueid` is the call id):
 
 Each connection is served in its own thread (socketserver.ThreadingTCPServer), so the dialog's
 ORM calls run in plain synchronous threads and Django's async-safety guard is never involved.
+
+Anyone who can connect drives the dialog (and names the caller), so the server trusts only the
+PBX and bounds what a connection may hold:
+
+- only addresses in VOICE_AGI_ALLOWED_IPS (addresses or networks) are served; any other
+  connection is closed at once, before a thread is started, and logged;
+- at most VOICE_AGI_MAX_SESSIONS calls are served at once; further connections are closed at
+  once and logged (AGI() fails and the dialplan goes on after it: put the operator there);
+- a line longer than MAX_LINE_BYTES, more than MAX_VARIABLES `agi_*` variables or more than
+  MAX_REPLY_LINES lines in one reply end the session;
+- VOICE_AGI_IDLE_TIMEOUT seconds without a byte from the PBX end the session, except while the
+  caller talks to the operator (`EXEC Dial`), which waits up to TRANSFER_TIMEOUT_S.
+
+Bind the server to the telephony network only (`--host`), and set the allow-list.
 """
 
+import ipaddress
 import logging
 import re
+import socket
 import socketserver
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
 from meters.models import PhoneCall
@@ -46,6 +65,11 @@ from meters.voice.dialog import Action, Collect, Event, EventKind, Part, Reply
 logger = logging.getLogger(__name__)
 
 SILENCE_FILE = "silence/1"  # played while waiting for an answer (Asterisk's core sounds)
+# Asterisk's own AGI buffer is 2 KiB; a recognised phrase (text0="...") fits many times over.
+MAX_LINE_BYTES = 8192
+MAX_VARIABLES = 200  # Asterisk sends about 20 `agi_*` variables, plus one per AGI() argument
+MAX_REPLY_LINES = 100  # HANGUP notices and a 520 usage text before the reply itself
+TRANSFER_TIMEOUT_S = 4 * 3600  # the caller talks to the operator while `EXEC Dial` runs
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -](?:result=(?P<result>\S*))?(?P<rest>.*)$")
 _DATA = re.compile(r"^\s*\((?P<data>[^)]*)\)")
 _PAIR = re.compile(r'(?P<key>\w+)=(?:"(?P<quoted>[^"]*)"|(?P<bare>\S*))')
@@ -57,6 +81,10 @@ class AgiError(Exception):
 
 class HungUp(Exception):  # noqa: N818 - the event it stands for
     """The caller has gone: the channel is dead or the connection closed."""
+
+
+class TooMuchInput(AgiError):  # noqa: N818 - AgiError's family
+    """The peer sent a line, a variable block or a reply beyond the server's bounds."""
 
 
 @dataclass(frozen=True)
@@ -96,39 +124,67 @@ def tts_argument(text: str) -> str:
 
 
 class AgiChannel:
-    """One AGI session: the variables, then commands out and replies in."""
+    """One AGI session: the variables, then commands out and replies in.
 
-    def __init__(self, reader: BinaryIO, writer: BinaryIO) -> None:
+    Every line is read with a bound (MAX_LINE_BYTES): a longer one raises TooMuchInput instead
+    of being held in memory. `set_timeout`, when given, changes the connection's idle timeout
+    (seconds) for one command, as `command(..., timeout=...)` asks."""
+
+    def __init__(
+        self,
+        reader: BinaryIO,
+        writer: BinaryIO,
+        *,
+        set_timeout: Callable[[float | None], None] | None = None,
+        idle_timeout: float | None = None,
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        self.set_timeout = set_timeout
+        self.idle_timeout = idle_timeout
         self.hung_up = False
 
     def _line(self) -> str:
-        raw = self.reader.readline()
+        raw = self.reader.readline(MAX_LINE_BYTES + 1)
         if not raw:
             raise HungUp
+        if len(raw) > MAX_LINE_BYTES:
+            raise TooMuchInput(f"a line longer than {MAX_LINE_BYTES} bytes")
         return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
     def variables(self) -> dict[str, str]:
         """The `agi_*` block that opens the session."""
         found: dict[str, str] = {}
         while line := self._line():
+            if len(found) >= MAX_VARIABLES:
+                raise TooMuchInput(f"more than {MAX_VARIABLES} AGI variables")
             name, _, value = line.partition(":")
             found[name.strip()] = value.strip()
         return found
 
-    def command(self, line: str) -> AgiReply:
+    def command(self, line: str, *, timeout: float | None = None) -> AgiReply:
+        """Send one command and read its reply; `timeout` replaces the idle timeout for it."""
         if self.hung_up:
             raise HungUp
+        if timeout is not None and self.set_timeout is not None:
+            self.set_timeout(timeout)
+        try:
+            return self._command(line)
+        finally:
+            if timeout is not None and self.set_timeout is not None:
+                self.set_timeout(self.idle_timeout)
+
+    def _command(self, line: str) -> AgiReply:
         self.writer.write(line.encode() + b"\n")
         self.writer.flush()
+        lines = self._reply_lines()
         while True:
-            answer = self._line()
+            answer = next(lines)
             if answer.strip() == "HANGUP":  # sent by Asterisk when the caller hangs up
                 self.hung_up = True
                 continue
             if answer.startswith("520-"):  # usage text follows, up to "520 End of ..."
-                while not self._line().startswith("520 "):
+                while not next(lines).startswith("520 "):
                     pass
                 raise AgiError(f"{line.split()[0]}: invalid command syntax")
             reply = parse_reply(answer)
@@ -139,6 +195,12 @@ class AgiChannel:
         if reply.code != 200:
             raise AgiError(f"{line.split()[0]}: {answer}")
         return reply
+
+    def _reply_lines(self) -> Iterator[str]:
+        """The lines of one reply, at most MAX_REPLY_LINES of them."""
+        for _ in range(MAX_REPLY_LINES):
+            yield self._line()
+        raise TooMuchInput(f"a reply of more than {MAX_REPLY_LINES} lines")
 
 
 class Session:
@@ -254,30 +316,147 @@ class Session:
         extension = settings.VOICE_OPERATOR_EXTENSION
         if not extension:  # the dialplan after AGI() connects the operator
             return
-        self.channel.command(f"EXEC Dial {quote(extension)}")
+        # The reply comes when the caller's talk with the operator ends: no idle timeout.
+        self.channel.command(f"EXEC Dial {quote(extension)}", timeout=TRANSFER_TIMEOUT_S)
 
 
 class _Connection(socketserver.StreamRequestHandler):
-    timeout = 3600  # seconds without a byte from the PBX; a transferred call may talk long
+    server: "FastAgiServer"
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # seconds without a byte from the PBX
+        super().setup()
 
     def handle(self) -> None:
+        peer = self.client_address[0]
+        channel = AgiChannel(
+            self.rfile,
+            self.wfile,
+            set_timeout=self.connection.settimeout,
+            idle_timeout=self.timeout,
+        )
         try:
-            Session(AgiChannel(self.rfile, self.wfile)).run()
+            Session(channel).run()
         except HungUp:
+            logger.warning("FastAGI connection from %s closed before a call began", peer)
+        except TooMuchInput as error:
+            logger.warning("FastAGI connection from %s closed: %s", peer, error)
+        except TimeoutError:
             logger.warning(
-                "FastAGI connection from %s closed before a call began", self.client_address[0]
+                "FastAGI connection from %s closed: nothing sent for %s s", peer, self.timeout
             )
         except (AgiError, OSError):
-            logger.exception("FastAGI session from %s ended abnormally", self.client_address[0])
+            logger.exception("FastAGI session from %s ended abnormally", peer)
         finally:
             connections.close_all()  # this thread's database connections
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """VOICE_AGI_ALLOWED_IPS as networks: "10.0.5.7" (one address) or "10.0.5.0/28"."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"VOICE_AGI_ALLOWED_IPS: {entry!r} is not an IP address or network"
+            ) from error
+    return tuple(networks)
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # no IPv6 zone
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped  # "::ffff:10.0.5.7" on a dual-stack socket
+    return address
+
+
 class FastAgiServer(socketserver.ThreadingTCPServer):
-    """A thread per call. `serve_forever()` runs it; `shutdown()` stops it."""
+    """A thread per call. `serve_forever()` runs it; `shutdown()` stops it.
+
+    The allow-list, the number of concurrent sessions and the idle timeout come from the
+    VOICE_AGI_* settings when the server is created, unless given here."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        allowed_ips: Iterable[str] | None = None,
+        max_sessions: int | None = None,
+        idle_timeout: float | None = None,
+    ) -> None:
+        entries = settings.VOICE_AGI_ALLOWED_IPS if allowed_ips is None else allowed_ips
+        self.allowed = allowed_networks(entries)
+        self.max_sessions = (
+            settings.VOICE_AGI_MAX_SESSIONS if max_sessions is None else max_sessions
+        )
+        self.idle_timeout = (
+            settings.VOICE_AGI_IDLE_TIMEOUT if idle_timeout is None else idle_timeout
+        )
+        if self.max_sessions < 1 or self.idle_timeout <= 0:
+            raise ImproperlyConfigured(
+                "VOICE_AGI_MAX_SESSIONS and VOICE_AGI_IDLE_TIMEOUT must be positive"
+            )
+        if not self.allowed:
+            logger.warning("FastAGI: VOICE_AGI_ALLOWED_IPS is empty, every connection is refused")
+        self._sessions = 0
+        self._sessions_lock = threading.Lock()
         super().__init__((host, port), _Connection)
+
+    @property
+    def sessions(self) -> int:
+        """The calls being served now."""
+        return self._sessions
+
+    def verify_request(self, request: socket.socket, client_address: tuple[str, int]) -> bool:
+        """Only the PBX may connect; anyone else is closed at once (socketserver does that)."""
+        address = _address(client_address[0])
+        if address is not None and any(address in network for network in self.allowed):
+            return True
+        logger.warning(
+            "FastAGI: a connection from %s refused (not in VOICE_AGI_ALLOWED_IPS)",
+            client_address[0],
+        )
+        return False
+
+    def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:
+        """Start a session's thread, unless VOICE_AGI_MAX_SESSIONS calls are being served."""
+        with self._sessions_lock:
+            full = self._sessions >= self.max_sessions
+            if not full:
+                self._sessions += 1
+        if full:
+            logger.warning(
+                "FastAGI: a connection from %s refused: %s calls are being served already",
+                client_address[0],
+                self.max_sessions,
+            )
+            self.shutdown_request(request)  # the dialplan goes on after AGI()
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # the thread did not start: its slot is free again
+            self._release()
+            raise
+
+    def process_request_thread(
+        self, request: socket.socket, client_address: tuple[str, int]
+    ) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._sessions_lock:
+            self._sessions -= 1

@@ -132,6 +132,14 @@ Readings (`parse_reading`)
 - "тысяча и пять" (1005 or 1000.5?) is refused: `ambiguous_and`; "тысяча и пять десятых" is
   1000.5.
 - The returned Decimal keeps the precision dictated: "запятая четыреста пятьдесят" -> 123.450.
+
+Bounds
+------
+No account number (10 digits) or reading (12 digits with the decimals) is longer than
+MAX_DIGITS (20) digits, so a longer number is refused as `too_many_digits` before it is turned
+into an int: a figure of more digits, more than MAX_NUMBER_WORDS number words in one answer, or
+groups that add up to more digits (in `parse_digits`, and in each part of a reading). Python's
+int() of a string is slow for thousands of digits and refuses more than 4300.
 """
 
 from __future__ import annotations
@@ -184,7 +192,12 @@ _MESSAGES: dict[str, str] = {
     "repeated_number": "Я услышал «{number}» два раза подряд. Назовите число ещё раз, один раз.",
     "ambiguous_restart": "Я услышал «{first}», а потом «{second}». Назовите число ещё раз: одним числом или по цифрам.",
     "two_numbers": "Я услышал два числа подряд: «{first}» и «{second}». Назовите одно число или продиктуйте его по цифрам.",
+    "too_many_digits": "Я услышал слишком много цифр. Назовите, пожалуйста, только одно число.",
 }
+
+# No number the line asks for is longer (see "Bounds" in the module docstring).
+MAX_DIGITS = 20
+MAX_NUMBER_WORDS = 3 * MAX_DIGITS  # "сто двадцать три" is three words for three digits
 
 
 class NotUnderstood(ValueError):  # noqa: N818 - the name the dialog and the brief use
@@ -414,6 +427,8 @@ class _Token:
 def _classify(word: str) -> _Token | None:
     """The token for one normalised word, or None for a noise word."""
     if word.isdigit():
+        if len(word) > MAX_DIGITS:  # before int(): see "Bounds"
+            raise NotUnderstood("too_many_digits")
         return _Token(_Kind.FIGURE, int(word), word)
     if word in _WORDS:
         kind, value = _WORDS[word]
@@ -511,6 +526,8 @@ def _tokens(text: str) -> list[_Token]:
     numeric = [i for i, token in enumerate(tokens) if token.kind in _NUMERIC]
     if not numeric:
         raise NotUnderstood("no_numbers")
+    if len(numeric) > MAX_NUMBER_WORDS:
+        raise NotUnderstood("too_many_digits")
     for token in tokens[numeric[0] : numeric[-1]]:
         if token.kind is _Kind.UNKNOWN:
             raise NotUnderstood("unclear_word", word=token.word)
@@ -720,6 +737,8 @@ def _groups(tokens: Iterable[_Token]) -> list[_Group]:
             raise NotUnderstood("repeated_number", number=group.words)
         else:
             raise NotUnderstood("two_numbers", first=previous.words, second=group.words)
+    if sum(len(group.digits) for group in kept) > MAX_DIGITS:  # before int(): see "Bounds"
+        raise NotUnderstood("too_many_digits")
     return kept
 
 

@@ -42,9 +42,13 @@ Every request carries two headers:
     X-Voice-Signature: 5f1c…               # hex HMAC-SHA256, key settings.VOICE_WEBHOOK_SECRET,
                                            # of  <timestamp> "." <raw request body>
 
-A missing or wrong signature, a timestamp more than 5 minutes from our clock (a replayed
-request), or an empty secret (the line is not configured) get 403 and change nothing. A body
-that is not the JSON above gets 400.
+A missing or wrong signature, a timestamp that is not 1 to 12 ASCII digits or is more than
+5 minutes from our clock (a replayed request), or an empty secret (the line is not configured)
+get 403 and change nothing. Within those 5 minutes each signed request is taken once: the
+signatures seen are kept in the cache (Redis in production) for as long as their timestamp is
+valid, and a request repeated byte for byte gets 409 and changes nothing. So a platform that
+retries a request must sign it again with a new timestamp. A body that is not UTF-8 JSON, that
+nests arrays or objects deeper than MAX_JSON_DEPTH, or is not the object above gets 400.
 """
 
 import base64
@@ -53,10 +57,12 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -71,6 +77,12 @@ logger = logging.getLogger(__name__)
 TIMESTAMP_HEADER = "X-Voice-Timestamp"
 SIGNATURE_HEADER = "X-Voice-Signature"
 MAX_CLOCK_SKEW_S = 300
+SEEN_KEY = "voice:webhook:seen:{signature}"  # a signed request already taken
+MAX_JSON_DEPTH = 10  # the contract is one flat object; a platform may add a little structure
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; 10 digits until the year 2286
+# A JSON string (skipped: brackets inside it are text), a bracket, or a quote opening a string
+# that never ends.
+_JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.DOTALL)
 
 
 def sign(body: bytes, timestamp: str, secret: str) -> str:
@@ -80,14 +92,29 @@ def sign(body: bytes, timestamp: str, secret: str) -> str:
 
 
 def is_authentic(body: bytes, timestamp: str, signature: str) -> bool:
-    """Whether the request was signed with our secret within MAX_CLOCK_SKEW_S of now."""
+    """Whether the request was signed with our secret within MAX_CLOCK_SKEW_S of now.
+
+    The timestamp is checked to be a short run of ASCII digits before it is read as a number:
+    int() of thousands of digits is slow, and beyond 4300 digits raises ValueError."""
     secret = settings.VOICE_WEBHOOK_SECRET
-    if not secret or not timestamp.isdecimal() or not signature:
+    if not secret or not _TIMESTAMP.fullmatch(timestamp) or not signature:
         return False
     if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_S:
         return False
     expected = sign(body, timestamp, secret).encode()
     return hmac.compare_digest(expected, signature.strip().lower().encode())  # bytes: any header
+
+
+def is_first_use(body: bytes, timestamp: str) -> bool:
+    """Whether an authentic request is seen for the first time (not a replay).
+
+    Its signature is remembered until its timestamp leaves the window, so a copy is refused
+    for as long as it would pass `is_authentic`. `cache.add` stores the key only when absent,
+    atomically (Redis SET NX), so of two copies sent at once exactly one gets through."""
+    signature = sign(body, timestamp, settings.VOICE_WEBHOOK_SECRET)
+    valid_for = int(timestamp) + MAX_CLOCK_SKEW_S - time.time()
+    timeout = max(1, int(valid_for) + 1)  # at most 2 * MAX_CLOCK_SKEW_S + 1 seconds
+    return cache.add(SEEN_KEY.format(signature=signature), 1, timeout=timeout)
 
 
 class MalformedRequestError(ValueError):
@@ -103,11 +130,34 @@ def _string(payload: dict[str, Any], name: str, *, required: bool = False) -> st
     return value
 
 
+def _check_nesting(body: bytes) -> None:
+    """Refuse arrays and objects nested deeper than MAX_JSON_DEPTH before the JSON is parsed:
+    the parser recurses per level and fails with RecursionError on deep nesting."""
+    depth = 0
+    for match in _JSON_NESTING.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedRequestError(
+                    f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+                )
+        elif token in (b"]", b"}"):
+            depth -= 1
+        elif token == b'"':  # a string without its end: the parser stops there too
+            return
+
+
 def _parse(body: bytes) -> tuple[str, str, Event, bytes | None]:
     """call_id, caller, the event, and the recording from a request body."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MalformedRequestError("the body is not UTF-8") from error
+    _check_nesting(body)
+    try:
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
         raise MalformedRequestError("the body is not JSON") from error
     if not isinstance(payload, dict):
         raise MalformedRequestError("the body is not a JSON object")
@@ -163,6 +213,11 @@ def webhook(request: HttpRequest) -> JsonResponse:
     if not is_authentic(body, timestamp, request.headers.get(SIGNATURE_HEADER, "")):
         logger.warning("voice webhook: a request with a bad signature or timestamp refused")
         return JsonResponse({"error": "forbidden"}, status=403)
+    if not is_first_use(body, timestamp):
+        logger.warning("voice webhook: a replayed request refused")
+        return JsonResponse(
+            {"error": "replayed request: this signed request was already received"}, status=409
+        )
     try:
         call_id, caller, event, recording = _parse(body)
     except MalformedRequestError as error:

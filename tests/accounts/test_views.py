@@ -76,6 +76,29 @@ def test_login_is_throttled_after_repeated_failures(client, user, settings):
     assert "заблокирован" in response.text
 
 
+@pytest.mark.parametrize("login_url", ["login", "admin:login"])
+def test_letter_case_and_phone_formats_count_as_one_login(client, settings, login_url):
+    """The review's attack: after «bf1@…» was locked, «BF1@…» got more guesses, and a right
+    password in another case cleared the lock."""
+    UserFactory(email="bf1@example.ru", phone="+79181112233", is_staff=True)
+    url = reverse(login_url)
+    spellings = ["bf1@example.ru", "BF1@example.ru", "Bf1@Example.RU", " bf1@example.ru "]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": spellings[attempt % 4], "password": "wrong"})
+    for spelling in [*spellings, "+7 918 111 22 33", "89181112233"]:
+        locked = client.post(url, {"username": spelling, "password": PASSWORD})
+        assert locked.status_code == 429, spelling
+    assert not client.session.get("_auth_user_id")
+
+
+def test_a_locked_phone_login_stays_locked_in_any_format(client, settings):
+    UserFactory(email="ph@example.ru", phone="+79185550000")
+    for spelling in ["8 918 555 00 00", "+7 (918) 555-00-00", "9185550000"] * 2:
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "+79185550000", "password": PASSWORD})
+    assert response.status_code == 429
+
+
 def test_password_reset_sends_a_working_link(client, user):
     response = client.post(reverse("password_reset"), {"email": user.email})
     assert response.status_code == 302

@@ -52,6 +52,7 @@ from tests.factories import (
     PersonalAccountFactory,
     UserFactory,
     link,
+    staff_user,
 )
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -539,16 +540,21 @@ def test_finance_page_queries_do_not_grow_with_the_ledger(
     big = billed_account(readings=[("110", date(2026, 9, 20)), ("118", date(2026, 10, 20))])
     bill_and_close(SEPTEMBER)
     bill(OCTOBER)
+    clerk = staff_user("accountant")
     book_adjustment(
         account_id=big.pk,
         amount=Decimal("-50.00"),
         reason="акт проверки № 12",
-        user=user,
+        user=clerk,
         service=Service.WATER_SUPPLY,
         for_month=SEPTEMBER,
     )
     book_adjustment(
-        account_id=big.pk, amount=Decimal("-1.00"), reason="списание пени", user=user, penalty=True
+        account_id=big.pk,
+        amount=Decimal("1.00"),
+        reason="доначисление пени",
+        user=clerk,
+        penalty=True,
     )
     for n in range(24):
         pay(big, "10.00", date(2026, 11, 1 + n % 19), f"SB-{n:03d}")

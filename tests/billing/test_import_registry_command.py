@@ -84,3 +84,78 @@ def test_an_unknown_agent_is_refused(payment_agents):
         command(DATA, agent="nobank")
 
     assert str(caught.value) == "Агент с кодом «nobank» не найден."
+
+
+def test_a_file_the_import_cannot_hold_is_refused_and_the_next_imported(accounts, tmp_path):
+    huge = tmp_path / "huge.txt"  # crashed the command before (a database overflow)
+    huge.write_bytes(registry_file(line("1", SAMPLE_ACCOUNTS[0], "1000000000000.00")))
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "import_registry", "--agent", "sberbank", str(huge), str(DATA), stdout=out, stderr=err
+        )
+
+    assert str(caught.value) == "Не загружено файлов: 1 из 2."
+    assert err.getvalue().replace("\xa0", " ").splitlines()[:2] == [
+        "huge.txt: файл не загружен.",
+        "  Строка 1: сумма платежа «1000000000000.00» больше допустимой (999 999 999 999,99 ₽).",
+    ]
+    assert out.getvalue().startswith("sberbank_registry.txt: строк 6")
+    assert Payment.objects.count() == 6
+
+
+def test_a_file_that_fails_unexpectedly_does_not_stop_the_others(accounts, tmp_path, monkeypatch):
+    from billing.management.commands import import_registry as command_module
+
+    real = command_module.import_registry
+
+    def failing_on_one_file(*, agent, data, file_name, user=None):
+        if file_name == "crash.txt":
+            raise RuntimeError("boom")
+        return real(agent=agent, data=data, file_name=file_name, user=user)
+
+    monkeypatch.setattr(command_module, "import_registry", failing_on_one_file)
+    crash = tmp_path / "crash.txt"
+    crash.write_bytes(registry_file(line("1", SAMPLE_ACCOUNTS[0], "10.00")))
+    second = tmp_path / "sb_20251117.txt"
+    second.write_bytes(registry_file(line("77", SAMPLE_ACCOUNTS[0], "10.50")))
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "import_registry", "--agent", "sberbank", str(crash), str(DATA), str(second),
+            stdout=out, stderr=err,
+        )  # fmt: skip
+
+    assert str(caught.value) == "Не загружено файлов: 1 из 3."
+    assert err.getvalue().splitlines() == [
+        "crash.txt: файл не загружен из-за непредвиденной ошибки (RuntimeError); ничего из "
+        "него не учтено, подробности в журнале."
+    ]
+    assert [row.split(":")[0] for row in out.getvalue().splitlines()] == [
+        "sberbank_registry.txt",
+        "sb_20251117.txt",
+    ]
+    assert RegistryImport.objects.count() == 2
+    assert Payment.objects.count() == 7
+
+
+def test_a_file_over_the_size_limit_is_refused_by_the_command(accounts, tmp_path, settings):
+    settings.REGISTRY_MAX_BYTES = 900  # the sample is 958 bytes
+    small = tmp_path / "small.txt"
+    small.write_bytes(registry_file(line("77", SAMPLE_ACCOUNTS[0], "10.50")))
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError):
+        call_command(
+            "import_registry", "--agent", "sberbank", str(DATA), str(small), stdout=out, stderr=err
+        )
+
+    assert err.getvalue().splitlines()[:2] == [
+        "sberbank_registry.txt: файл не загружен.",
+        "  Файл больше 900 байт: реестр такого размера не загружается. Проверьте, тот ли это "
+        "файл, или попросите агента разделить реестр.",
+    ]
+    assert out.getvalue().startswith("small.txt: строк 1")
+    assert Payment.objects.count() == 1

@@ -12,11 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from billing import permissions, services
-from billing.models import LedgerEntry
+from billing.models import LedgerEntry, PaymentAgent, UnidentifiedPayment
+from billing.registries import import_registry, resolve_unidentified
 from tests.debtors.conftest import charge
 from tests.factories import PersonalAccountFactory, UserFactory, staff_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_groups", "payment_agents")]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 MARCH = date(2025, 3, 1)
@@ -27,6 +28,7 @@ ALLOWED = {
     "lawyer": {"penalty_correction"},
     "accountant": {
         "book_payment", "charge_correction", "penalty_correction", "run_billing", "close_period",
+        "import_registry", "resolve_unidentified",
     },
 }  # fmt: skip
 
@@ -46,7 +48,7 @@ def act(action: str, user, account):
     """Try one money-changing action as `user`."""
     with time_machine.travel(datetime(2025, 4, 27, 12, tzinfo=MOSCOW), tick=False):
         if action == "book_payment":
-            return services.register_payment(
+            return services.enter_payment(
                 user=user, account_id=account.pk, amount=Decimal("10.00"),
                 paid_on=date(2025, 4, 20), source="cash_desk", external_id=f"p-{user.pk}",
             )  # fmt: skip
@@ -60,7 +62,23 @@ def act(action: str, user, account):
             return services.create_billing_run(month=MARCH, user=user)
         if action == "close_period":
             return services.close_period(period_id=services.ensure_period(MARCH).pk, user=user)
+        if action == "import_registry":
+            agent = PaymentAgent.objects.get(code="sberbank")
+            return import_registry(
+                agent=agent, data=b"not a registry", file_name="x.txt", user=user
+            )
+        if action == "resolve_unidentified":
+            return resolve_unidentified(unidentified_id=0, account_id=account.pk, user=user)
     raise AssertionError(action)
+
+
+# What an allowed action meets here after its permission check: March is not billed, the
+# registry is not one, the unidentified payment does not exist.
+AFTER_THE_CHECK = {
+    "close_period": (ValidationError, "нет завершённого расчёта"),
+    "import_registry": (ValidationError, ""),
+    "resolve_unidentified": (UnidentifiedPayment.DoesNotExist, ""),
+}
 
 
 @pytest.mark.parametrize("group", list(ALLOWED))
@@ -69,8 +87,9 @@ def test_every_group_against_every_money_changing_action(group, action, account)
     user = staff_user(group)
     rows = LedgerEntry.objects.count()
     if action in ALLOWED[group]:
-        if action == "close_period":  # allowed; refused only because March is not billed
-            with pytest.raises(ValidationError, match="нет завершённого расчёта"):
+        if action in AFTER_THE_CHECK:  # allowed: stopped only by the data after the check
+            error, message = AFTER_THE_CHECK[action]
+            with pytest.raises(error, match=message):
                 act(action, user, account)
         else:
             act(action, user, account)

@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 from billing import gateways, online, online_tasks, selectors
 from billing.models import LedgerEntry, OnlinePayment, Payment
 from billing.services import book_adjustment, register_payment
-from tests.factories import PersonalAccountFactory, UserFactory, link
+from tests.factories import PersonalAccountFactory, UserFactory, link, staff_user
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SHOP_ID = "123456"
@@ -132,7 +132,7 @@ def yookassa(httpserver) -> FakeYooKassa:
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(is_staff=True)
+    return staff_user("accountant")
 
 
 def owe(account, amount: str, staff, service: str = "water_supply") -> None:

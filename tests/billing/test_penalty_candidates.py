@@ -19,7 +19,7 @@ from accounts.models import PersonalAccount
 from billing import penalties, selectors, services
 from billing.models import BillingRun, LedgerEntry, Payment, Period
 from meters.selectors import add_months, month_end
-from tests.factories import UserFactory
+from tests.factories import staff_user
 from vodokanal.bench import city as bench_city
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +52,7 @@ def skipped_with_a_penalty(as_of: date) -> tuple[list[tuple[int, Decimal]], int]
 
 def random_payments_and_corrections(city, rng: random.Random) -> None:
     today = timezone.localdate()
-    staff = UserFactory(is_staff=True)
+    staff = staff_user("accountant")
     accounts = list(PersonalAccount.objects.select_related("subscriber").order_by("pk"))
     months = [add_months(city.month, -back) for back in range(12, -1, -1)]
     for number, account in enumerate(rng.sample(accounts, 150)):
@@ -77,14 +77,23 @@ def random_payments_and_corrections(city, rng: random.Random) -> None:
             )
         if rng.random() < 0.3:
             day = rng.choice((city.month + timedelta(days=rng.randint(0, 27)), today))
+            amount = Decimal(rng.choice((-1, 1)) * rng.randint(100, 900_000)).scaleb(-2)
             with time_machine.travel(datetime(day.year, day.month, day.day, 12, tzinfo=MOSCOW)):
-                services.book_adjustment(
-                    account_id=account.pk,
-                    amount=Decimal(rng.choice((-1, 1)) * rng.randint(100, 900_000)).scaleb(-2),
-                    reason="Перерасчёт для проверки",
-                    user=staff,
-                    service="water_supply",
-                )
+                # A decrease is never larger than the month's charge it corrects.
+                bound = services.correction_bound(
+                    account, penalty=False, service="water_supply", for_month=city.month,
+                    lowers=amount < 0,
+                )  # fmt: skip
+                amount = max(amount, -bound)
+                if amount:
+                    services.book_adjustment(
+                        account_id=account.pk,
+                        amount=amount,
+                        reason="Перерасчёт для проверки",
+                        user=staff,
+                        service="water_supply",
+                        for_month=city.month,
+                    )
 
 
 @pytest.mark.parametrize("seed", [20261, 8])

@@ -36,7 +36,7 @@ from tests.factories import (
     LegalSubscriberFactory,
     PersonalAccountFactory,
     SubscriberFactory,
-    UserFactory,
+    staff_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def ledger():
             account_id=a.pk,
             amount=Decimal("-120.00"),
             reason="акт обследования № 7 от 14.03.2025",
-            user=UserFactory(is_staff=True),
+            user=staff_user("accountant"),
             service=Service.WATER_SUPPLY,
             for_month=date(2025, 2, 1),
         )

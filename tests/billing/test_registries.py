@@ -4,7 +4,9 @@ refusals that book nothing, concurrent imports of one file, unidentified payment
 staff, and the reconciliation with the agents. The clock is frozen at 20.11.2025 12:00 Moscow
 time (inside the readings window)."""
 
+import io
 import threading
+import tracemalloc
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,7 @@ from billing.models import (
     LedgerEntry,
     Payment,
     PaymentAgent,
+    Period,
     RegistryImport,
     UnidentifiedPayment,
 )
@@ -31,8 +34,9 @@ from billing.registries import (
     reconciliation_report,
     resolve_unidentified,
 )
+from billing.services import ensure_period
 from meters.models import MeterReading
-from tests.factories import MeterFactory, PersonalAccountFactory, UserFactory
+from tests.factories import MeterFactory, PersonalAccountFactory, staff_user
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 DATA = Path(__file__).parent / "data" / "sberbank_registry.txt"
@@ -286,7 +290,7 @@ def test_a_repeated_operation_with_other_data_refuses_the_file(agent, sample_acc
 
 
 def test_the_sample_file_books_every_payment_in_one_import(agent, sample_accounts):
-    user = UserFactory(is_staff=True)
+    user = staff_user("accountant")
     MeterFactory(account=sample_accounts[0], serial="A123456")
 
     registry = run(agent, DATA.read_bytes(), "sb_20251114.txt", user=user)
@@ -624,7 +628,7 @@ def test_after_imports_every_ledger_matches_its_balance(agent, sample_accounts):
 
 def test_staff_resolve_an_unidentified_payment_to_the_right_account(agent):
     payer = account()
-    accountant = UserFactory(is_staff=True)
+    accountant = staff_user("accountant")
     registry = run(agent, registry_file(line("5", account_number_for(9999), "250.00")))
     item = UnidentifiedPayment.objects.get()
 
@@ -658,7 +662,7 @@ def test_a_resolved_payment_cannot_be_resolved_again(agent):
     payer, other = account(), account()
     run(agent, registry_file(line("5", account_number_for(9999), "250.00")))
     item = UnidentifiedPayment.objects.get()
-    staff = UserFactory(is_staff=True)
+    staff = staff_user("accountant")
     resolve_unidentified(unidentified_id=item.pk, account_id=payer.pk, user=staff)
 
     with pytest.raises(ValidationError) as caught:
@@ -675,7 +679,7 @@ def test_an_unidentified_payment_is_not_resolved_to_a_closed_account(agent):
 
     with pytest.raises(ValidationError) as caught:
         resolve_unidentified(
-            unidentified_id=item.pk, account_id=closed.pk, user=UserFactory(is_staff=True)
+            unidentified_id=item.pk, account_id=closed.pk, user=staff_user("accountant")
         )
 
     assert caught.value.code == "account_closed"
@@ -692,7 +696,7 @@ def test_a_resolved_operation_sent_again_is_skipped(agent):
     run(agent, registry_file(line("5", account_number_for(9999), "250.00")), "a.txt")
     item = UnidentifiedPayment.objects.get()
     resolve_unidentified(
-        unidentified_id=item.pk, account_id=payer.pk, user=UserFactory(is_staff=True)
+        unidentified_id=item.pk, account_id=payer.pk, user=staff_user("accountant")
     )
 
     again = run(
@@ -749,3 +753,300 @@ def test_reconciliation_flags_the_days_where_registries_and_payments_differ(agen
          Decimal("0.00"), Decimal("70.00"), True),
     ]  # fmt: skip
     assert reconciliation_report(date_from=date(2025, 11, 18), date_to=date(2025, 11, 30)) == []
+
+
+# --- Hostile files (security review): each refused in Russian, nothing written ---
+
+
+class ChunksOnly(io.BytesIO):
+    """A file that fails if read whole: the import must read it in chunks."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        assert size is not None, "the whole file was read at once"
+        assert 0 < size <= 1024 * 1024, "the whole file was read at once"
+        return super().read(size)
+
+
+def raw_file(*rows: str, encoding: str = "cp1251") -> bytes:
+    return "\r\n".join([*rows, ""]).encode(encoding)
+
+
+def row_counts() -> tuple[int, ...]:
+    return tuple(
+        model.objects.count()
+        for model in (
+            RegistryImport, Payment, LedgerEntry, Period, UnidentifiedPayment, MeterReading
+        )
+    )  # fmt: skip
+
+
+def test_a_file_is_read_in_chunks_never_whole(agent, sample_accounts):
+    parsed = parse_registry(ChunksOnly(DATA.read_bytes()), agent)
+    registry = run(agent, ChunksOnly(DATA.read_bytes()))
+
+    assert len(parsed.lines) == 6
+    assert (registry.lines, registry.booked) == (6, 6)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_anything_is_read(
+    agent, sample_accounts, settings
+):
+    settings.REGISTRY_MAX_BYTES = 900  # the sample is 958 bytes
+
+    error = refusal(agent, DATA.read_bytes())
+
+    assert codes(error) == ["too_large"]
+    assert error.messages == [
+        "Файл больше 900 байт: реестр такого размера не загружается. Проверьте, тот ли это "
+        "файл, или попросите агента разделить реестр."
+    ]
+    assert_nothing_written()
+
+
+def test_a_line_without_line_breaks_is_refused_at_its_limit(agent):
+    error = refusal(agent, b"x" * 3_000_000)
+
+    assert codes(error) == ["line_too_long"]
+    assert error.messages == [
+        "Строка 1: длиннее 10\xa0000 знаков: это не строка реестра. Проверьте, тот ли это файл."
+    ]
+    assert_nothing_written()
+
+
+def test_junk_lines_make_at_most_a_hundred_messages_and_the_count_of_the_rest(agent):
+    data = registry_file(*(line(str(n), "2300012347", day="32-11-2025") for n in range(250)))
+
+    error = refusal(agent, data)
+
+    assert len(error.messages) == 101
+    assert error.messages[0] == "Строка 1: дата оплаты «32-11-2025» не в формате ДД-ММ-ГГГГ."
+    assert error.messages[99].startswith("Строка 100: ")
+    assert error.messages[100] == "Ещё ошибок в файле: 150 (показаны первые 100)."
+    assert_nothing_written()
+
+
+def test_a_large_junk_file_is_refused_in_little_memory(agent):
+    data = b"junk;line\r\n" * 200_000  # 2.2 MB, 200 000 refusals
+
+    tracemalloc.start()
+    try:
+        error = refusal(agent, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert len(error.messages) == 101
+    assert error.messages[-1] == "Ещё ошибок в файле: 199901 (показаны первые 100)."
+    assert peak < 20 * 1024 * 1024
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("day", "shown"),
+    [("31-12-9999", "31.12.9999"), ("01-12-2099", "01.12.2099"), ("21-11-2025", "21.11.2025")],
+)
+def test_a_payment_dated_after_today_is_refused_and_opens_no_period(agent, day, shown):
+    payer = account()
+
+    error = refusal(agent, registry_file(line("1", payer.number, day=day)))
+
+    assert codes(error) == ["future_date"]
+    assert error.messages == [f"Строка 1: дата оплаты {shown} позже сегодняшнего дня (20.11.2025)."]
+    assert not Period.objects.exists()
+    assert_nothing_written()
+
+
+def test_a_payment_dated_after_its_payment_order_is_refused(agent):
+    payer = account()  # the order of registry_file is dated 18.11.2025
+
+    error = refusal(agent, registry_file(line("1", payer.number, day="19-11-2025")))
+
+    assert codes(error) == ["after_order_date"]
+    assert error.messages == [
+        "Строка 1: дата оплаты 19.11.2025 позже даты платёжного поручения 18.11.2025."
+    ]
+    assert_nothing_written()
+
+
+def test_a_payment_order_dated_after_today_is_refused(agent):
+    payer = account()
+    data = raw_file(line("1", payer.number), "=1;100.00;100.00;0.00;771;01-01-2100")
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["future_date"]
+    assert error.messages == [
+        "Строка 2: дата платёжного поручения 01.01.2100 позже сегодняшнего дня (20.11.2025)."
+    ]
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("period", ["012999", "122099", "122025", "102022"])
+def test_a_payment_for_a_month_not_open_nor_recent_is_refused(agent, period):
+    payer = account()
+
+    error = refusal(agent, registry_file(line("1", payer.number, period=period)))
+
+    assert codes(error) == ["bad_period"]
+    assert error.messages == [
+        f"Строка 1: период «{period}» ({period[:2]}.{period[2:]}) не принимается: оплатить "
+        "можно открытый расчётный период или месяц не раньше 11.2022 и не позже 11.2025."
+    ]
+    assert not Period.objects.exists()
+    assert_nothing_written()
+
+
+def test_a_payment_may_name_an_open_period_or_a_recent_month(agent):
+    payer = account()
+    ensure_period(date(2025, 12, 1))  # opened early: it may be paid in advance
+
+    registry = run(
+        agent,
+        registry_file(
+            line("1", payer.number, period="122025"), line("2", payer.number, period="112022")
+        ),
+    )
+
+    assert registry.booked == 2
+    assert sorted(Payment.objects.values_list("for_month", flat=True)) == [
+        date(2022, 11, 1),
+        date(2025, 12, 1),
+    ]
+
+
+def test_a_payment_of_a_month_without_a_period_is_refused_not_given_one(agent):
+    payer = account()
+    Period.objects.create(month=date(2025, 10, 1), status=Period.Status.CLOSED)
+    data = registry_file(
+        line("1", payer.number, day="15-09-2025"), line("2", payer.number, day="15-10-2025")
+    )
+    before = row_counts()
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["no_period"]
+    assert error.messages == [
+        "Строка 1: дата оплаты 15.09.2025: нет расчётного периода 09.2025, в котором учесть "
+        "платёж, а из реестра периоды не создаются. Проверьте дату у агента."
+    ]
+    assert row_counts() == before
+    assert list(Period.objects.values_list("month", flat=True)) == [date(2025, 10, 1)]
+
+
+def test_a_late_payment_of_a_closed_month_lands_in_the_current_period(agent):
+    payer = account()
+    Period.objects.create(month=date(2025, 10, 1), status=Period.Status.CLOSED)
+
+    run(agent, registry_file(line("1", payer.number, day="15-10-2025")))
+
+    assert Payment.objects.get().entry.period.month == date(2025, 11, 1)
+
+
+@pytest.mark.parametrize(
+    "amount", ["1000000000000.00", "9" * 27, "1" + "0" * 30 + ".00", "1" * 4000]
+)
+def test_an_amount_no_money_field_holds_is_refused_not_a_crash(agent, amount):
+    payer = account()
+    data = raw_file(line("1", payer.number, amount), "=1;100.00;100.00;0.00;771;18-11-2025")
+    before = row_counts()
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["amount_too_large", "amount_too_large"]  # paid and transferred
+    shown = amount if len(amount) <= 40 else amount[:39] + "…"
+    assert error.messages[0] == (
+        f"Строка 1: сумма платежа «{shown}» больше допустимой (999\xa0999\xa0999\xa0999,99\xa0₽)."
+    )
+    assert row_counts() == before
+
+
+def test_the_largest_amount_a_money_field_holds_is_booked(agent):
+    payer = account()
+
+    registry = run(agent, registry_file(line("1", payer.number, "999999999999.99")))
+
+    assert registry.booked_total == Decimal("999999999999.99")
+
+
+def test_a_summary_total_no_money_field_holds_is_refused(agent):
+    payer = account()
+    data = registry_file(
+        line("1", payer.number, "600000000000.00"), line("2", payer.number, "600000000000.00")
+    )
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["bad_summary", "bad_summary", "amount_too_large"]
+    assert error.messages[0] == (
+        "Строка 3: в итоговой строке сумма «1200000000000.00» больше допустимой "
+        "(999\xa0999\xa0999\xa0999,99\xa0₽)."
+    )
+    assert error.messages[2] == (
+        "Сумма платежей файла 1\xa0200\xa0000\xa0000\xa0000,00\xa0₽ больше допустимой "
+        "(999\xa0999\xa0999\xa0999,99\xa0₽)."
+    )
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("count", ["²", "①", "١", "9" * 5000, "-1", "1e3"])
+def test_a_summary_count_that_is_not_ascii_digits_is_refused(agent, count):
+    payer = account()
+    agent.encoding = "utf-8"  # where "²" and "①" can be written
+    data = raw_file(
+        line("1", payer.number), f"={count};100.00;100.00;0.00;771;18-11-2025", encoding="utf-8"
+    )
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["bad_summary"]
+    shown = count if len(count) <= 40 else count[:39] + "…"
+    assert error.messages == [
+        f"Строка 2: в итоговой строке количество платежей «{shown}» не число."
+    ]
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("field", ["amount", "date", "period"])
+def test_digits_of_other_scripts_are_not_numbers(agent, field):
+    payer = account()
+    fields = {
+        "amount": {"amount": "١٠٠.٠٠"},
+        "date": {"day": "١٧-١١-٢٠٢٥"},
+        "period": {"period": "١٠٢٠٢٥"},
+    }[field]
+
+    agent.encoding = "utf-8"
+    data = raw_file(line("1", payer.number, **fields), "=1;100.00;100.00", encoding="utf-8")
+
+    error = refusal(agent, data)
+
+    assert {"amount": "bad_amount", "date": "bad_date", "period": "bad_period"}[field] in codes(
+        error
+    )
+    assert_nothing_written()
+
+
+def test_a_reading_no_meter_shows_is_refused_and_the_payment_stands(agent):
+    payer = account()
+    MeterFactory(account=payer, serial="A1")
+    huge = "1" + "0" * 25
+
+    registry = run(agent, registry_file(line("1", payer.number, readings=(f"A1:{huge}",))))
+
+    assert statuses(registry) == [(1, "booked"), (1, "reading_refused")]
+    assert registry.report[1]["message"] == (
+        f"Показание «A1:{huge}» не принято: больше 999999999,999, такого счётчики не показывают."
+    )
+    assert not MeterReading.objects.exists()
+    assert Payment.objects.get().amount == Decimal("100.00")
+
+
+def test_a_null_byte_refuses_the_file(agent):
+    payer = account()
+    data = registry_file(line("1", payer.number).replace("ИВАНОВ", "ИВА\x00НОВ"))
+
+    error = refusal(agent, data)
+
+    assert codes(error) == ["bad_char"]
+    assert error.messages == ["Строка 1: нулевой байт: это не текстовый реестр."]
+    assert_nothing_written()

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.services import account_number_for
 from billing import registries
-from billing.models import Payment, PaymentAgent, RegistryImport, UnidentifiedPayment
+from billing.models import Payment, PaymentAgent, Period, RegistryImport, UnidentifiedPayment
 from billing.registries import import_registry
 from billing.services import ensure_period
 from tests.billing.test_registries import DATA, SAMPLE_ACCOUNTS, line, registry_file
@@ -288,3 +288,81 @@ def test_accountant_edits_an_agents_format_and_a_broken_one_is_refused(client, a
         Decimal("10.00"),
         Decimal("10.00"),
     )
+
+
+# --- Hostile uploads (security review) ---
+
+
+def test_a_file_over_the_size_limit_is_refused_on_the_page(client, accountant, agent, settings):
+    settings.REGISTRY_MAX_BYTES = 512
+
+    response = upload(client, agent, DATA.read_bytes())
+
+    assert response.status_code == 200
+    assert (
+        "Файл больше 512 байт: реестр такого размера не загружается. Проверьте, тот ли это "
+        "файл, или попросите агента разделить реестр."
+    ) in text(response)
+    assert not RegistryImport.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_the_upload_hands_the_file_to_the_import_unread(client, accountant, agent, monkeypatch):
+    """The import reads it in chunks (test_registries: ChunksOnly), never the page whole."""
+    for number in SAMPLE_ACCOUNTS:
+        PersonalAccountFactory(number=number, opened_on=date(2020, 1, 1))
+    given = []
+    real = registries.import_registry
+
+    def spy(**kwargs):
+        given.append(kwargs["data"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(registries, "import_registry", spy)
+
+    response = upload(client, agent, DATA.read_bytes())
+
+    assert response.status_code == 302
+    assert RegistryImport.objects.get().booked == 6
+    assert [type(data).__name__ for data in given] == ["InMemoryUploadedFile"]
+
+
+def test_a_junk_file_shows_a_hundred_reasons_and_the_count_of_the_rest(client, accountant, agent):
+    data = registry_file(*(line(str(n), SAMPLE_ACCOUNTS[0], day="32-11-2025") for n in range(1000)))
+
+    response = upload(client, agent, data)
+
+    page = text(response)
+    assert "Строка 100: дата оплаты «32-11-2025» не в формате ДД-ММ-ГГГГ." in page
+    assert "Строка 101:" not in page
+    assert "Ещё ошибок в файле: 900 (показаны первые 100)." in page
+    assert len(response.content) < 200_000
+    assert not RegistryImport.objects.exists()
+
+
+def test_a_payment_dated_9999_is_refused_on_the_page_and_opens_no_period(client, accountant, agent):
+    payer = PersonalAccountFactory(opened_on=date(2020, 1, 1))
+    data = registry_file(line("1", payer.number, day="31-12-9999", period="122999"))
+
+    response = upload(client, agent, data)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Строка 1: дата оплаты 31.12.9999 позже сегодняшнего дня (20.11.2025)." in page
+    assert "Строка 1: период «122999» (12.2999) не принимается" in page
+    assert not Period.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_an_amount_of_a_trillion_is_refused_on_the_page_not_a_server_error(
+    client, accountant, agent
+):
+    payer = PersonalAccountFactory(opened_on=date(2020, 1, 1))
+    data = registry_file(line("1", payer.number, "1000000000000.00"))
+
+    response = upload(client, agent, data)
+
+    assert response.status_code == 200
+    assert "Строка 1: сумма платежа «1000000000000.00» больше допустимой" in text(response)
+    assert not RegistryImport.objects.exists()
+    assert not Payment.objects.exists()

@@ -1,5 +1,8 @@
 """Staff: search, operator entry of a phoned-in reading, meter replacement, import upload."""
 
+import csv
+import html
+import io
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -8,6 +11,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import Workbook
 
 from meters.models import ImportBatch, Meter, MeterReading
 from tests.factories import MeterFactory, UserFactory, staff_group
@@ -158,3 +162,73 @@ def test_accountant_cannot_enter_readings(client):
     client.force_login(accountant)
     response = client.get(reverse("admin:meters_meterreading_operator_entry"))
     assert response.status_code == 403
+
+
+# --- Hostile uploads (security review) ---
+
+
+def test_an_import_over_the_size_limit_is_refused_on_the_page(client, operator, settings):
+    settings.READINGS_IMPORT_MAX_BYTES = 1024
+    content = ("Лицевой счёт;Счётчик;Показание;Дата\n" + "1;K-1;110;04.11.2026\n" * 100).encode()
+
+    response = client.post(
+        reverse("admin:meters_importbatch_add"), {"file": SimpleUploadedFile("k.csv", content)}
+    )
+
+    assert response.status_code == 200
+    assert "Файл больше 1 КБ: разделите его на части и загрузите по очереди." in response.text
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_reading_of_1e30_is_refused_on_the_page_not_a_server_error(client, operator):
+    meter = MeterFactory(serial="K-1")
+    content = (
+        f"Лицевой счёт;Счётчик;Показание;Дата\n{meter.account.number};K-1;1e30;04.11.2026\n"
+    ).encode("cp1251")
+
+    response = client.post(
+        reverse("admin:meters_importbatch_add"), {"file": SimpleUploadedFile("k.csv", content)}
+    )
+
+    assert response.status_code == 200
+    assert "строка 2: показание «1e30» больше 999999999,999" in html.unescape(response.text)
+    assert not ImportBatch.objects.exists()
+    assert not MeterReading.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_downloaded_report_neutralises_formulas(client, operator):
+    MeterFactory(serial="K-1")
+    content = (
+        "Лицевой счёт;Счётчик;Показание;Дата\n"
+        '"=HYPERLINK(""http://evil.example"",""Подробнее"")";@K-404;110;04.11.2026\n'
+    ).encode()
+    client.post(
+        reverse("admin:meters_importbatch_add"), {"file": SimpleUploadedFile("k.csv", content)}
+    )
+    batch = ImportBatch.objects.get()
+
+    report = client.get(reverse("admin:meters_importbatch_report", args=[batch.pk]))
+
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][1:3] == ['\'=HYPERLINK("http://evil.example","Подробнее")', "'@K-404"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("memory", [2_621_440, 100])  # in memory, or in a temporary file
+def test_an_xlsx_upload_is_read_from_the_uploaded_file(client, operator, settings, memory):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = memory
+    meter = MeterFactory(serial="K-1")
+    book = Workbook()
+    book.active.append(["Лицевой счёт", "Счётчик", "Показание", "Дата"])
+    book.active.append([meter.account.number, "K-1", 110.5, datetime(2026, 11, 4)])  # noqa: DTZ001
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    response = client.post(
+        reverse("admin:meters_importbatch_add"),
+        {"file": SimpleUploadedFile("k.xlsx", buffer.getvalue())},
+    )
+
+    assert response.status_code == 302
+    assert MeterReading.objects.get().value == Decimal("110.500")

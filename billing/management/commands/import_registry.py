@@ -1,10 +1,12 @@
 """`manage.py import_registry --agent sberbank PATH [PATH ...]`: payment registries from files.
 
-Each file is imported on its own (its own transaction, as in the admin). A refused file prints
-its Russian reasons to stderr and the others are still imported; the exit status is 1 if any
-file was refused.
+Each file is imported on its own (its own transaction, as in the admin) and has its own
+result: a refused file prints its Russian reasons to stderr, a file that fails unexpectedly
+prints that it was not imported (the traceback goes to the log), and the others are still
+imported; the exit status is 1 if any file was not imported.
 """
 
+import logging
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -13,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from billing.amount_words import format_rub
 from billing.models import PaymentAgent
 from billing.registries import import_registry
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -31,7 +35,8 @@ class Command(BaseCommand):
         for name in paths:
             path = Path(name)
             try:
-                registry = import_registry(agent=agent, data=path.read_bytes(), file_name=path.name)
+                with path.open("rb") as stream:  # read in chunks by the import
+                    registry = import_registry(agent=agent, data=stream, file_name=path.name)
             except OSError as error:
                 refused += 1
                 self.stderr.write(f"{path.name}: файл не прочитан ({error.strerror}).")
@@ -40,6 +45,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path.name}: файл не загружен.")
                 for message in error.messages:
                     self.stderr.write(f"  {message}")
+            except Exception as error:  # one file's failure never stops the others
+                refused += 1
+                logger.exception("registry %s of agent %s failed", path, agent.code)
+                self.stderr.write(
+                    f"{path.name}: файл не загружен из-за непредвиденной ошибки "
+                    f"({type(error).__name__}); ничего из него не учтено, подробности в журнале."
+                )
             else:
                 self.stdout.write(
                     f"{path.name}: строк {registry.lines} на {format_rub(registry.total)}; "

@@ -32,6 +32,9 @@ def _voice_settings(settings):
     settings.VOICE_AGI_TTS_APP = "Festival"
     settings.VOICE_AGI_SPEECH_ENGINE = ""
     settings.VOICE_AGI_SPEECH_GRAMMAR = ""
+    settings.VOICE_AGI_ALLOWED_IPS = ["127.0.0.1"]
+    settings.VOICE_AGI_MAX_SESSIONS = 5
+    settings.VOICE_AGI_IDLE_TIMEOUT = 10
 
 
 @pytest.fixture
@@ -54,15 +57,23 @@ def home(db):
 
 
 class Platform:
-    """A telephony platform posting one call's events to the webhook."""
+    """A telephony platform posting one call's events to the webhook.
+
+    Each request is signed at a later second than the one before, as a real platform's are
+    (a caller takes seconds to answer): the tests freeze the clock, and the webhook refuses a
+    request signed twice with the same timestamp and body as a replay."""
 
     def __init__(self, client, call_id="call-1", secret=SECRET):
         self.client = client
         self.call_id = call_id
         self.secret = secret
+        self.signed_at = 0
 
     def request(self, body: bytes, *, timestamp=None, signature=None):
-        timestamp = str(int(time.time())) if timestamp is None else str(timestamp)
+        if timestamp is None:
+            self.signed_at = max(int(time.time()), self.signed_at + 1)
+            timestamp = self.signed_at
+        timestamp = str(timestamp)
         if signature is None:
             signature = sign(body, timestamp, self.secret)
         return self.client.post(

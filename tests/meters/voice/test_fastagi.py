@@ -53,8 +53,11 @@ class ScriptedPbx:
     GET DATA and SPEECH RECOGNIZE: ("keys", "123"), ("say", "да"), ("silence",), ("hangup",).
     Everything the server makes the PBX say is kept in `heard`."""
 
-    def __init__(self, address, answers, *, speech_engine=True, callerid="79181234567"):
+    def __init__(
+        self, address, answers, *, speech_engine=True, callerid="79181234567", source=None
+    ):
         self.address = address
+        self.source = source  # the PBX's own address, when not the default one
         self.answers = list(answers)
         self.speech_engine = speech_engine
         self.callerid = callerid
@@ -64,7 +67,8 @@ class ScriptedPbx:
         self.pending_keys = ""  # typed after a digit interrupted speech recognition
 
     def call(self) -> "ScriptedPbx":
-        with socket.create_connection(self.address, timeout=10) as sock:
+        source = (self.source, 0) if self.source else None
+        with socket.create_connection(self.address, timeout=10, source_address=source) as sock:
             stream = sock.makefile("rwb")
             variables = {
                 "agi_network": "yes",

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from meters.voice.numbers import (
+    MAX_DIGITS,
     NotUnderstood,
     digits_to_speech,
     has_correction,
@@ -720,3 +721,50 @@ def test_digits_round_trip_through_speech():
     wrong = [d for d in samples if parse_digits(digits_to_speech(d)) != d]
     wrong += [d for d in samples if parse_digits(digits_to_speech(d, groups=(3, 3))) != d]
     assert wrong == []
+
+
+# --- Bounds: numbers longer than any account or reading are refused, never int()-ed ----------
+
+HUGE = "1" * 5000  # beyond Python's int() limit of 4300 digits: a ValueError before the bound
+TOO_MANY_DIGITS = [
+    HUGE,
+    f"лицевой счёт {HUGE}",
+    f"1 запятая {HUGE}",
+    f"{HUGE} запятая 5",
+    " ".join(["девять"] * 5000),  # words: 5000 groups joined into one integer
+    " ".join(["1"] * 5000),
+    " ".join(["девять"] * (MAX_DIGITS + 1)),
+    "1" * (MAX_DIGITS + 1),
+    "двадцать три сорок пять " * 6,  # 24 digits dictated in pairs
+]
+
+
+@pytest.mark.parametrize("text", TOO_MANY_DIGITS, ids=lambda text: f"{len(text)}-chars")
+def test_numbers_longer_than_any_account_or_reading_are_refused(text):
+    for parse in (parse_digits, parse_reading):
+        with pytest.raises(NotUnderstood) as caught:
+            parse(text)
+        assert caught.value.code == "too_many_digits"
+        assert caught.value.message == (
+            "Я услышал слишком много цифр. Назовите, пожалуйста, только одно число."
+        )
+
+
+def test_an_account_number_with_far_too_many_digits_is_refused_in_words():
+    with pytest.raises(NotUnderstood) as caught:
+        parse_digits(HUGE, length=10)
+    assert caught.value.code == "too_many_digits"
+
+
+def test_the_digit_bound_leaves_room_for_every_real_number():
+    assert parse_digits("9" * MAX_DIGITS) == "9" * MAX_DIGITS
+    assert parse_digits(" ".join(["девять"] * MAX_DIGITS)) == "9" * MAX_DIGITS
+    assert parse_reading(f"{'9' * MAX_DIGITS} запятая 999") == Decimal(f"{'9' * MAX_DIGITS}.999")
+    with pytest.raises(NotUnderstood) as caught:  # a near miss still says how many were heard
+        parse_digits("1" * 12, length=10)
+    assert caught.value.code == "wrong_length"
+
+
+def test_long_answers_do_not_break_the_yes_no_and_correction_checks():
+    assert parse_yes_no(f"да {HUGE}") is True
+    assert has_correction(f"нет {HUGE}") is True

@@ -5,15 +5,18 @@ import base64
 import json
 import logging
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 
 from meters.models import MeterReading, PhoneCall, PhoneTurn
 from meters.voice.dtmf import generate_dtmf, samples_to_wav
 from meters.voice.numbers import digits_to_speech
-from meters.voice.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from tests.meters.voice.conftest import SECRET
+from meters.voice.webhook import SEEN_KEY, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from tests.meters.voice.conftest import IN_WINDOW, SECRET
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_window")]
 
@@ -205,3 +208,138 @@ def test_signature_headers_are_the_documented_ones():
 
     expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert sign(b"{}", "1700000000", "k") == expected
+
+
+# --- Replays within the window ------------------------------------------------------------------
+
+
+def test_a_signed_request_replayed_within_the_window_is_refused(platform, home):
+    call = at_reading_confirmation(platform, home)
+    body = platform.body("input", text="да")
+    timestamp = int(time.time())
+    signature = sign(body, str(timestamp), SECRET)
+    assert platform.request(body, timestamp=timestamp, signature=signature).status_code == 200
+    call.refresh_from_db()
+    before = (call.state, call.turns.count())
+
+    for replayed_at in (1, 150, 299):  # seconds later, the timestamp still in the window
+        with time_machine.travel(IN_WINDOW + timedelta(seconds=replayed_at), tick=False):
+            response = platform.request(body, timestamp=timestamp, signature=signature)
+        assert response.status_code == 409
+        assert response.json() == {
+            "error": "replayed request: this signed request was already received"
+        }
+        call.refresh_from_db()
+        assert (call.state, call.turns.count()) == before
+    assert MeterReading.objects.count() == 1
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda s: f" {s} "])
+def test_a_replay_with_the_signature_spelled_differently_is_refused(platform, home, spelling):
+    body = platform.body("start")
+    timestamp = int(time.time())
+    signature = sign(body, str(timestamp), SECRET)
+    assert platform.request(body, timestamp=timestamp, signature=signature).status_code == 200
+    response = platform.request(body, timestamp=timestamp, signature=spelling(signature))
+    assert response.status_code == 409
+    assert PhoneCall.objects.get().turns.count() == 1
+
+
+def test_a_replay_after_the_window_is_refused_as_stale(platform, home):
+    body = platform.body("start")
+    timestamp = int(time.time())
+    assert platform.request(body, timestamp=timestamp).status_code == 200
+    with time_machine.travel(IN_WINDOW + timedelta(seconds=301), tick=False):
+        assert platform.request(body, timestamp=timestamp).status_code == 403
+
+
+def test_seen_signatures_are_kept_in_the_cache_for_the_window(platform, home):
+    body = platform.body("start")
+    timestamp = str(int(time.time()) - 100)  # valid for 200 more seconds
+    assert platform.request(body, timestamp=timestamp).status_code == 200
+    key = SEEN_KEY.format(signature=sign(body, timestamp, SECRET))
+    assert cache.get(key) is not None
+    with time_machine.travel(IN_WINDOW + timedelta(seconds=199), tick=False):
+        assert cache.get(key) is not None
+    with time_machine.travel(IN_WINDOW + timedelta(seconds=202), tick=False):
+        assert cache.get(key) is None  # forgotten once the timestamp alone refuses the copy
+
+
+def test_a_forged_request_does_not_use_up_the_signature(platform, home):
+    body = platform.body("start")
+    timestamp = int(time.time())
+    forged = platform.request(body, timestamp=timestamp, signature="0" * 64)
+    assert forged.status_code == 403
+    assert platform.request(body, timestamp=timestamp).status_code == 200
+
+
+# --- Malformed headers and bodies ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "1" * 5000,  # int() refuses strings of more than 4300 digits
+        "9" * 13,
+        "١٧٦٣٦٤٣٦٠٠",  # Arabic-Indic digits: isdecimal(), and int() reads them
+        "+1763643600",
+        " 1763643600",
+        "1763643600.5",
+        "",
+    ],
+    ids=["5000-digits", "13-digits", "arabic-indic", "plus", "space", "fraction", "empty"],
+)
+def test_a_timestamp_that_is_not_a_few_ascii_digits_is_refused(platform, home, timestamp):
+    body = platform.body("start")
+    response = platform.request(body, timestamp=timestamp)  # signed with that very timestamp
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden"}
+    assert not PhoneCall.objects.exists()
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [11, 1000, 100_000])
+def test_deeply_nested_json_is_refused_with_400(platform, home, depth):
+    body = f'{{"call_id": "c", "event": "start", "extra": {nested(depth)}}}'.encode()
+    response = platform.request(body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "the JSON is nested deeper than 10 levels"}
+    assert not PhoneCall.objects.exists()
+
+
+def test_a_deeply_nested_body_is_refused(platform):
+    response = platform.request(("[" * 100_000).encode())
+    assert response.status_code == 400
+    assert not PhoneCall.objects.exists()
+
+
+def test_extra_fields_with_a_little_nesting_and_brackets_in_text_are_accepted(platform, home):
+    body = json.dumps(
+        {
+            "call_id": "c",
+            "event": "start",
+            "caller": "+7 [918] {123}",
+            "meta": {"platform": {"alternatives": [[{"text": "[[[[[[[[[[[[", "score": 1}]]}},
+        }
+    ).encode()
+    assert platform.request(body).status_code == 200
+    assert PhoneCall.objects.get().caller == "+7 [918] {123}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"call_id": "c", "event": "start", "text": "\xff\xfe"}',
+        '{"call_id": "c", "event": "start"}'.encode("utf-16"),
+        b'{"call_id": "c", "event": "start", "text": "[[[[[[[[[[[[[[[[[[[[[',
+    ],
+    ids=["not-utf8", "utf16", "unterminated-string"],
+)
+def test_a_body_that_is_not_utf8_json_is_refused_with_400(platform, body):
+    response = platform.request(body)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    assert not PhoneCall.objects.exists()

@@ -143,6 +143,32 @@ def test_a_number_too_short_is_asked_again_not_padded(platform, home):
     assert PhoneCall.objects.get().state["step"] == "account"
 
 
+TOO_MANY_DIGITS = "Я услышал слишком много цифр. Назовите, пожалуйста, только одно число."
+
+
+def test_a_number_of_thousands_of_digits_is_asked_again_not_a_technical_error(platform, home):
+    """Beyond 4300 digits int() raises ValueError: the parser refuses far shorter numbers."""
+    huge = "1" * 5000
+    platform.start()
+    reply = platform.say(huge)
+    assert reply["say"].startswith(TOO_MANY_DIGITS + " Назовите номер лицевого счёта")
+    assert reply["action"] == "continue"
+    platform.say(home.spoken)
+    reply = platform.say(f"нет, {huge}")  # an answer to the read-back holding a correction
+    assert reply["say"].startswith(TOO_MANY_DIGITS)
+    assert reply["action"] == "continue"
+    confirm_account(platform, home)
+    reply = platform.say(" ".join(["девять"] * 5000))
+    assert reply["say"].startswith(TOO_MANY_DIGITS + " Счётчик холодной воды")
+    platform.say("сто двадцать три")
+    reply = platform.say(f"да {huge}")  # a yes with a different number is unclear
+    assert reply["action"] == "continue"
+    call = PhoneCall.objects.get()
+    assert call.outcome == "in_progress"
+    assert not call.turns.filter(problem="failed").exists()
+    assert set(call.turns.values_list("problem", flat=True)) >= {"too_many_digits"}
+
+
 def test_three_wrong_accounts_transfer_the_call(platform, home):
     platform.start()
     platform.press("1234567890")
