@@ -110,3 +110,17 @@ def _petrovich():  # type: ignore[no-untyped-def]
     from pytrovich.maker import PetrovichDeclinationMaker
 
     return PetrovichDeclinationMaker(), PetrovichGenderDetector()
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, long junk cut short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def size_text(limit: int) -> str:
+    """A file size as staff read it: "32 МБ", "500 КБ"."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):.3g} МБ".replace(".", ",")
+    if limit >= 1024:
+        return f"{limit / 1024:.3g} КБ".replace(".", ",")
+    return f"{limit} байт"

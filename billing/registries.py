@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
-from accounts.russian import ru_date, ru_volume
+from accounts.russian import ru_date, ru_volume, shown, size_text
 from accounts.validators import is_valid_account_number
 from billing import permissions
 from billing.amount_words import format_rub
@@ -173,20 +173,6 @@ def _human(fmt: str) -> str:
 def _error(line: int | None, message: str, code: str, **params: object) -> ValidationError:
     prefix = f"Строка {line}: " if line else ""
     return ValidationError(prefix + message, code=code, params=params or None)
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """A value quoted in a message, long junk cut short."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def size_text(limit: int) -> str:
-    """A file size limit as staff read it: "32 МБ", "500 КБ"."""
-    if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):.3g} МБ".replace(".", ",")
-    if limit >= 1024:
-        return f"{limit / 1024:.3g} КБ".replace(".", ",")
-    return f"{limit} байт"
 
 
 class _Errors:
@@ -414,7 +400,7 @@ def _readings(fields: list[str]) -> tuple[ReadingField, ...]:
         refusal = ""
         if value is not None and value > MAX_READING:
             refusal = (
-                f"Показание «{_shown(text)}» не принято: больше {ru_volume(MAX_READING)}, "
+                f"Показание «{shown(text)}» не принято: больше {ru_volume(MAX_READING)}, "
                 "такого счётчики не показывают."
             )
             value = None
@@ -497,7 +483,7 @@ def _parse_line(
             number,
             "дата оплаты «%(value)s» не в формате %(format)s.",
             "bad_date",
-            value=_shown(date_text),
+            value=shown(date_text),
             format=_human(agent.date_format),
         )
     if paid_on is not None and paid_on > reader.today:
@@ -513,7 +499,7 @@ def _parse_line(
             number,
             "время оплаты «%(value)s» не в формате %(format)s.",
             "bad_time",
-            value=_shown(time_text),
+            value=shown(time_text),
             format=_human(agent.time_format),
         )
     if len(payment_external_id(agent, operation)) > 64:
@@ -533,7 +519,7 @@ def _parse_line(
                 "%(title)s «%(value)s» не число в рублях с копейками.",
                 "bad_amount",
                 title=title,
-                value=_shown(text or ""),
+                value=shown(text or ""),
             )
         elif amounts[name] > MAX_AMOUNT:
             errors.line(
@@ -541,7 +527,7 @@ def _parse_line(
                 "%(title)s «%(value)s» больше допустимой (%(max)s).",
                 "amount_too_large",
                 title=title,
-                value=_shown(text or ""),
+                value=shown(text or ""),
                 max=format_rub(MAX_AMOUNT),
             )
     if amounts["amount"] is not None and amounts["amount"] <= ZERO:
@@ -553,7 +539,7 @@ def _parse_line(
             number,
             "период «%(value)s» не в формате %(format)s.",
             "bad_period",
-            value=_shown(period),
+            value=shown(period),
             format=_human(agent.period_format),
         )
     elif for_month is not None and not reader.may_name(for_month.replace(day=1)):
@@ -602,7 +588,7 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent, today: d
                 number,
                 "в итоговой строке количество платежей «%(value)s» не число.",
                 "bad_summary",
-                value=_shown(count),
+                value=shown(count),
             )
         )
     for name in ("amount", "transferred", "commission"):
@@ -613,7 +599,7 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent, today: d
                     number,
                     "в итоговой строке сумма «%(value)s» не число.",
                     "bad_summary",
-                    value=_shown(get(name)),
+                    value=shown(get(name)),
                 )
             )
         elif summary[name] is not None and summary[name] > MAX_AMOUNT:
@@ -622,7 +608,7 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent, today: d
                     number,
                     "в итоговой строке сумма «%(value)s» больше допустимой (%(max)s).",
                     "bad_summary",
-                    value=_shown(get(name)),
+                    value=shown(get(name)),
                     max=format_rub(MAX_AMOUNT),
                 )
             )
@@ -635,7 +621,7 @@ def _parse_summary(number: int, fields: list[str], agent: PaymentAgent, today: d
                 number,
                 "дата платёжного поручения «%(value)s» не в формате %(format)s.",
                 "bad_summary",
-                value=_shown(get("order_date")),
+                value=shown(get("order_date")),
                 format=_human(agent.date_format),
             )
         )
@@ -742,7 +728,7 @@ def parse_registry(
                     number,
                     "операция %(operation)s уже есть в строке %(first)s с другими данными.",
                     "duplicate_conflict",
-                    operation=_shown(line.operation),
+                    operation=shown(line.operation),
                     first=first.line,
                 )
             )
@@ -1104,7 +1090,7 @@ def _submit_readings(
             meter = meters.get((account.pk, field.serial))
             if field.value is None:
                 refusal = field.refusal or (
-                    f"Показание «{_shown(field.text)}» не распознано: "
+                    f"Показание «{shown(field.text)}» не распознано: "
                     "нужно «номер счётчика:показание»."
                 )
             elif meter is None:

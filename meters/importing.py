@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
-from accounts.russian import ru_date, ru_volume
+from accounts.russian import ru_date, ru_volume, shown, size_text
 from meters.models import ImportBatch, Meter, MeterReading
 from meters.services import NewReading, submit_readings
 from vodokanal import csv_safe
@@ -67,20 +67,6 @@ class Row:
 
 def _file_error(message: str, code: str, **params: object) -> ValidationError:
     return ValidationError(message, code=code, params=params or None)
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """A value quoted in a message, long junk cut short."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def size_text(limit: int) -> str:
-    """A file size limit as staff read it: "10 МБ", "500 КБ"."""
-    if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):.3g} МБ".replace(".", ",")
-    if limit >= 1024:
-        return f"{limit / 1024:.3g} КБ".replace(".", ",")
-    return f"{limit} байт"
 
 
 def too_large() -> ValidationError:
@@ -320,17 +306,17 @@ def parse_rows(name: str, content: bytes | IO[bytes]) -> list[Row]:
         value = _number(raw["value"].replace(",", ".").replace(" ", "").replace("\xa0", ""))
         taken_on = None
         if value is None:
-            problem = f"строка {line}: показание «{_shown(raw['value'])}» не число"
+            problem = f"строка {line}: показание «{shown(raw['value'])}» не число"
         elif value > MAX_READING:
             problem = (
-                f"строка {line}: показание «{_shown(raw['value'])}» больше "
+                f"строка {line}: показание «{shown(raw['value'])}» больше "
                 f"{ru_volume(MAX_READING)}, такого счётчики не показывают"
             )
         else:
             try:
                 taken_on = _parse_date(raw["taken_on"])
             except ValueError:
-                problem = f"строка {line}: дата «{_shown(raw['taken_on'])}» не в формате ДД.ММ.ГГГГ"
+                problem = f"строка {line}: дата «{shown(raw['taken_on'])}» не в формате ДД.ММ.ГГГГ"
         if problem is not None:
             if len(errors) < limit:
                 errors.append(problem)
