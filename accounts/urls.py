@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import converters, views  # noqa: F401 - converters registers <account:…>
 
 app_name = "accounts"
 
@@ -10,6 +10,6 @@ urlpatterns = [
     path("cabinet/", views.cabinet, name="cabinet"),
     path("cabinet/accounts/add/", views.account_add, name="account-add"),
     path("cabinet/accounts/switch/", views.account_switch, name="account-switch"),
-    path("cabinet/accounts/<str:number>/", views.account_detail, name="account-detail"),
-    path("cabinet/accounts/<str:number>/remove/", views.account_remove, name="account-remove"),
+    path("cabinet/accounts/<account:number>/", views.account_detail, name="account-detail"),
+    path("cabinet/accounts/<account:number>/remove/", views.account_remove, name="account-remove"),
 ]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services
 from accounts.forms import AddAccountForm, RegistrationForm
 from accounts.selectors import accounts_of_user
+from accounts.validators import is_valid_account_number
 
 SELECTED_ACCOUNT_SESSION_KEY = "selected_account"
 
@@ -96,9 +97,10 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def account_switch(request: HttpRequest) -> HttpResponse:
-    account = get_object_or_404(
-        accounts_of_user(request.user), number=request.POST.get("number", "")
-    )
+    number = request.POST.get("number", "")
+    if not is_valid_account_number(number):  # junk (a NUL byte…) is a 404, not a query
+        raise Http404
+    account = get_object_or_404(accounts_of_user(request.user), number=number)
     request.session[SELECTED_ACCOUNT_SESSION_KEY] = account.number
     return redirect("accounts:account-detail", number=account.number)
 

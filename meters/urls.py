@@ -5,5 +5,5 @@ from meters import views
 app_name = "meters"
 
 urlpatterns = [
-    path("cabinet/accounts/<str:number>/readings/", views.readings, name="readings"),
+    path("cabinet/accounts/<account:number>/readings/", views.readings, name="readings"),
 ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import converters  # noqa: F401 - <account:…>, <year:…>, <month:…> for every app
 from accounts.forms import LoginForm
 from accounts.views import home
 
