@@ -1,5 +1,6 @@
 """Writes of the accounts app: registration, e-mail confirmation, linking accounts."""
 
+import contextlib
 import logging
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -24,31 +25,40 @@ LINK_ATTEMPTS_WINDOW_SECONDS = 3600
 
 
 @transaction.atomic
-def register_user(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
-    """Create an inactive user and send the e-mail confirmation link (after commit)."""
+def register_user(
+    *, email: str, password: str, full_name: str = "", phone: str = ""
+) -> User | None:
+    """Create an inactive user and e-mail the confirmation link (after commit).
+
+    The answer never tells whether an e-mail or a phone is registered (security review): for
+    a taken e-mail nothing is created and its owner gets a letter instead (how to log in or
+    reset the password; an owner who never confirmed gets the link again); a phone that is
+    someone else's is not saved, which only the confirmation letter says. Returns the new
+    user, or None when the e-mail was taken."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(
-            "Пользователь с таким e-mail уже зарегистрирован. Войдите или восстановите пароль.",
-            code="email_taken",
-        )
     normalised_phone = normalise_phone(phone) if phone else ""
     if phone and not normalised_phone:
         raise ValidationError(
             "Укажите российский номер телефона, например +7 918 123-45-67.", code="invalid_phone"
         )
-    if normalised_phone and User.objects.filter(phone=normalised_phone).exists():
-        raise ValidationError(
-            "Этот номер телефона уже указан другим пользователем.", code="phone_taken"
-        )
-    user = User.objects.create_user(
-        email=email,
-        password=password,
-        full_name=full_name.strip(),
-        phone=normalised_phone,
-        is_active=False,
-    )
-    transaction.on_commit(lambda: send_confirmation_email(user=user))
+    phone_taken = bool(normalised_phone) and User.objects.filter(phone=normalised_phone).exists()
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email,
+                    password=password,
+                    full_name=full_name.strip(),
+                    phone="" if phone_taken else normalised_phone,
+                    is_active=False,
+                )
+        except IntegrityError:  # registered a moment ago by a concurrent request
+            owner = User.objects.get(email__iexact=email)
+    if owner is not None:
+        transaction.on_commit(lambda: send_registration_attempt_email(user=owner))
+        return None
+    transaction.on_commit(lambda: send_confirmation_email(user=user, phone_not_saved=phone_taken))
     return user
 
 
@@ -56,19 +66,44 @@ def confirmation_token(user: User) -> str:
     return signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_CONFIRMATION_SALT)
 
 
-def send_confirmation_email(*, user: User) -> None:
+def send_confirmation_email(*, user: User, phone_not_saved: bool = False) -> None:
     """Send the link that activates the account; the token is signed and expires."""
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "accounts:confirm-email", args=[confirmation_token(user)]
-    )
-    context = {"user": user, "link": link, "days": settings.EMAIL_CONFIRMATION_MAX_AGE_DAYS}
-    send_mail(
-        subject="Подтверждение регистрации в личном кабинете",
-        message=render_to_string("accounts/email/confirm_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    context = {
+        "user": user,
+        "link": site_url("accounts:confirm-email", confirmation_token(user)),
+        "days": settings.EMAIL_CONFIRMATION_MAX_AGE_DAYS,
+        "phone_not_saved": phone_not_saved,
+    }
+    _mail(user, "Подтверждение регистрации в личном кабинете", "confirm_email.txt", context)
     logger.info("confirmation e-mail sent to user %s", user.pk)
+
+
+def send_registration_attempt_email(*, user: User) -> None:
+    """Somebody registered with this user's e-mail: an unconfirmed user gets the confirmation
+    link again, a confirmed one how to log in or reset the password."""
+    if not user.is_active and user.email_confirmed_at is None:
+        send_confirmation_email(user=user)
+        return
+    context = {"user": user, "login": site_url("login"), "reset": site_url("password_reset")}
+    _mail(
+        user,
+        "Регистрация в личном кабинете: этот e-mail уже зарегистрирован",
+        "already_registered.txt",
+        context,
+    )
+    logger.info("registration attempt with the e-mail of user %s", user.pk)
+
+
+def _mail(user: User, subject: str, template: str, context: dict) -> None:
+    """A plain-text letter to the user from templates/accounts/email/."""
+    message = render_to_string(f"accounts/email/{template}", context)
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[user.email])
+
+
+def site_url(name: str, *args: object) -> str:
+    """An absolute link to a page of the portal, on the host of SITE_URL (never the host a
+    request named)."""
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
 
 
 @transaction.atomic
@@ -98,6 +133,25 @@ def _attempts_key(user: User) -> str:
     return f"account-link-attempts:{user.pk}"
 
 
+def _take_attempt(user: User) -> None:
+    """Count one more try to link an account, atomically (Redis INCR), before the code is
+    compared: of any burst of concurrent requests only LINK_ATTEMPTS_LIMIT get a comparison."""
+    key = _attempts_key(user)
+    cache.add(key, 0, LINK_ATTEMPTS_WINDOW_SECONDS)  # the window starts at the first try
+    if cache.incr(key) > LINK_ATTEMPTS_LIMIT:
+        raise ValidationError(
+            "Слишком много неверных попыток. Попробуйте через час или обратитесь в абонентский отдел.",
+            code="too_many_attempts",
+        )
+
+
+def _give_back_attempt(user: User) -> None:
+    """A try that guessed nothing (a mistyped number, the right code) is not held against
+    the user."""
+    with contextlib.suppress(ValueError):  # the window has just ended
+        cache.decr(_attempts_key(user))
+
+
 @transaction.atomic
 def link_account(*, user: User, number: str, code: str) -> AccountLink:
     """Let `user` see the account whose number and receipt code they know.
@@ -106,20 +160,19 @@ def link_account(*, user: User, number: str, code: str) -> AccountLink:
     paused, so codes cannot be guessed. The same account twice returns the same link."""
     number = number.strip()
     code = code.strip().upper().replace(" ", "")
-    if cache.get(_attempts_key(user), 0) >= LINK_ATTEMPTS_LIMIT:
-        raise ValidationError(
-            "Слишком много неверных попыток. Попробуйте через час или обратитесь в абонентский отдел.",
-            code="too_many_attempts",
-        )
-    validate_account_number(number)
+    _take_attempt(user)
+    try:
+        validate_account_number(number)
+    except ValidationError:
+        _give_back_attempt(user)
+        raise
     account = PersonalAccount.objects.filter(number=number).first()
     if account is None or account.link_code != code:
-        cache.add(_attempts_key(user), 0, LINK_ATTEMPTS_WINDOW_SECONDS)
-        cache.incr(_attempts_key(user))
         raise ValidationError(
             "Лицевой счёт с таким номером и кодом не найден. Код напечатан в квитанции.",
             code="account_not_found",
         )
+    _give_back_attempt(user)
     if not account.is_open:
         raise ValidationError(
             "Этот лицевой счёт закрыт. Обратитесь в абонентский отдел.", code="account_closed"

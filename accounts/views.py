@@ -1,10 +1,14 @@
 """The personal cabinet: registration, confirmation, accounts. Thin views over services."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +19,26 @@ from accounts.selectors import accounts_of_user
 from accounts.validators import is_valid_account_number
 
 SELECTED_ACCOUNT_SESSION_KEY = "selected_account"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with the link in the letter on the host and scheme of
+    SITE_URL: never the Host header of the request, which anyone can forge."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        site = urlsplit(settings.SITE_URL)
+        form.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -28,7 +52,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            user = services.register_user(
+            services.register_user(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 full_name=form.cleaned_data["full_name"],
@@ -36,8 +60,9 @@ def register(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_error(None, error)
-        else:
-            return render(request, "accounts/register_done.html", {"email": user.email})
+        else:  # the same answer whether the e-mail was free or taken (services.register_user)
+            email = form.cleaned_data["email"].strip().lower()
+            return render(request, "accounts/register_done.html", {"email": email})
     return render(request, "accounts/register.html", {"form": form})
 
 

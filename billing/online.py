@@ -14,7 +14,6 @@ notifications racing book one payment; `register_payment` is idempotent per (sou
 external_id) as a second guard. No row is locked while we talk to the gateway.
 """
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from billing.amount_words import format_rub
 from billing.models import OnlinePayment, Payment
 from billing.money import ZERO, to_kopecks
 from meters.selectors import month_start
-from vodokanal import clock
+from vodokanal import clock, json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +206,8 @@ def handle_notification(*, gateway: str, body: bytes) -> OnlinePayment | None:
     GatewayError when the gateway cannot be asked.
     """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = json_safe.loads(body)
+    except json_safe.RefusedJSONError:  # not UTF-8, nested too deep (a RecursionError), not JSON
         data = None
     event = data.get("event") if isinstance(data, dict) else None
     payment = data.get("object") if isinstance(data, dict) else None

@@ -32,6 +32,7 @@ from billing import gateways, online, selectors
 from billing.models import OnlinePayment
 from billing.templatetags.money import month_ru, rub
 from vodokanal import clock
+from vodokanal.proxy import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def webhook(request: HttpRequest, gateway: str) -> HttpResponse:
     not be asked, please repeat (YooKassa repeats for 24 hours)."""
     if not gateways.gateway_is_available(gateway):
         raise Http404
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     if not gateways.webhook_ip_allowed(address):
         logger.warning("online payment notification for %s from a foreign address", gateway)
         return HttpResponseForbidden()

@@ -83,8 +83,10 @@ class Started:
     def stop_all(self) -> None:
         while self.stops:
             stop = self.stops.pop()
-            with contextlib.suppress(Exception):
+            try:
                 stop()
+            except Exception as error:  # the next server is stopped all the same
+                log(f"stopping: {type(error).__name__}: {error}")
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -140,6 +142,25 @@ def _running_pg_port(pgdata: Path) -> int | None:
     ):
         return int(lines[3])
     return None
+
+
+def _stop_postmaster(pgdata: Path, timeout: float = 120) -> None:
+    """A fast shutdown (SIGINT) of the server of pgdata if it still runs, and wait for it."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return  # no server: pg_ctl removed its pid file
+    if not pid_alive(pid):
+        return
+    log(f"PostgreSQL {pid} still runs: fast shutdown")
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGQUIT)  # immediate shutdown: crash recovery on next start
 
 
 def ensure_embedded_postgres(var_dir: Path, started: Started) -> str:
@@ -204,12 +225,28 @@ def ensure_embedded_postgres(var_dir: Path, started: Started) -> str:
     log(f"PostgreSQL started on port {port}")
 
     def stop() -> None:
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "120", "stop"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-            **as_user,
-        )
+        try:
+            result = subprocess.run(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(pgdata),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    "120",
+                    "stop",
+                ],
+                check=False,
+                capture_output=True,
+                text=True,
+                **as_user,
+            )
+            if result.returncode != 0:
+                log(f"pg_ctl stop: {(result.stderr or result.stdout).strip()[:300]}")
+        finally:
+            _stop_postmaster(pgdata)  # whatever pg_ctl did, the server is not left behind
         log("PostgreSQL stopped")
 
     started.stops.append(stop)
@@ -442,8 +479,10 @@ def run_portal() -> int:
         except KeyboardInterrupt:
             log("stopping")
         finally:
-            # A second Ctrl-C must not leave servers behind: finish the shutdown first.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # A second Ctrl-C (or a SIGTERM) must not leave servers behind: finish the
+            # shutdown, servers included, first.
+            for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(stop_signal, signal.SIG_IGN)
             for child in children:
                 if child.process.poll() is None:
                     child.process.terminate()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vodokanal.middleware.SecurityHeadersMiddleware",  # CSP; private pages never cached
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,6 +153,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Водоканал <nore
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_CONFIRMATION_MAX_AGE_DAYS = 3
 
+# Behind the reverse proxy of docker-compose.yml (gunicorn not reachable otherwise): only then
+# are its X-Forwarded-Proto and X-Forwarded-For believed (vodokanal/proxy.py).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 # Login throttling (django-axes): lock a user+IP pair after AXES_FAILURE_LIMIT failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
@@ -161,6 +168,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 # The login as one form (lower-case e-mail, +7 phone), so letter case cannot dodge the lock.
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+AXES_CLIENT_IP_CALLABLE = "vodokanal.proxy.client_ip"
 
 # Security: secure cookies and HSTS whenever DEBUG is off.
 SESSION_COOKIE_HTTPONLY = True
@@ -168,11 +176,32 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every page (vodokanal/middleware.py): scripts, styles and fonts
+# from our own origin only, no inline code. Images may be data: URIs (Bootstrap's form icons).
+# Forms post to ourselves, and the pay form's redirect goes to the payment gateway's page
+# (CSP_PAYMENT_ORIGINS). One inline style is allowed by its hash: django-simple-history's
+# object history page writes `style="border-top: 0"`.
+CSP_PAYMENT_ORIGINS = env.list("CSP_PAYMENT_ORIGINS", default=["https://yoomoney.ru"])
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": [
+        "'self'",
+        "'unsafe-hashes'",
+        "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+    ],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'", *CSP_PAYMENT_ORIGINS],
+    "frame-ancestors": ["'none'"],
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from accounts import converters  # noqa: F401 - <account:…>, <year:…>, <month:…> for every app
 from accounts.forms import LoginForm
-from accounts.views import home
+from accounts.views import PasswordResetView, home
 
 admin.site.site_header = "Водоканал: рабочее место сотрудника"
 admin.site.site_title = "Водоканал"
@@ -20,7 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -55,7 +55,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -71,6 +70,7 @@ from meters.models import PhoneCall
 from meters.voice import services
 from meters.voice.dialog import Action, Event, EventKind, Reply
 from meters.voice.recognition import keypad_from_recording, speech_from_recording
+from vodokanal import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,6 @@ MAX_CLOCK_SKEW_S = 300
 SEEN_KEY = "voice:webhook:seen:{signature}"  # a signed request already taken
 MAX_JSON_DEPTH = 10  # the contract is one flat object; a platform may add a little structure
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; 10 digits until the year 2286
-# A JSON string (skipped: brackets inside it are text), a bracket, or a quote opening a string
-# that never ends.
-_JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.DOTALL)
 
 
 def sign(body: bytes, timestamp: str, secret: str) -> str:
@@ -130,35 +127,12 @@ def _string(payload: dict[str, Any], name: str, *, required: bool = False) -> st
     return value
 
 
-def _check_nesting(body: bytes) -> None:
-    """Refuse arrays and objects nested deeper than MAX_JSON_DEPTH before the JSON is parsed:
-    the parser recurses per level and fails with RecursionError on deep nesting."""
-    depth = 0
-    for match in _JSON_NESTING.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                raise MalformedRequestError(
-                    f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
-                )
-        elif token in (b"]", b"}"):
-            depth -= 1
-        elif token == b'"':  # a string without its end: the parser stops there too
-            return
-
-
 def _parse(body: bytes) -> tuple[str, str, Event, bytes | None]:
     """call_id, caller, the event, and the recording from a request body."""
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise MalformedRequestError("the body is not UTF-8") from error
-    _check_nesting(body)
-    try:
-        payload = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise MalformedRequestError("the body is not JSON") from error
+        payload = json_safe.loads(body, max_depth=MAX_JSON_DEPTH)
+    except json_safe.RefusedJSONError as error:
+        raise MalformedRequestError(str(error)) from error
     if not isinstance(payload, dict):
         raise MalformedRequestError("the body is not a JSON object")
     call_id = _string(payload, "call_id", required=True)

@@ -1,9 +1,11 @@
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from accounts import services
@@ -12,6 +14,12 @@ from accounts.validators import is_valid_account_number
 from tests.factories import PersonalAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mailed(django_capture_on_commit_callbacks):
+    """Send the letters a registration leaves for after its commit."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def register(**overrides):
@@ -36,12 +44,48 @@ def test_registration_creates_an_inactive_user_and_mails_the_link_after_commit(
     assert "/register/confirm/" in mail.outbox[0].body
 
 
-def test_registration_refuses_a_taken_email_in_any_case():
-    UserFactory(email="taken@example.ru")
-    with pytest.raises(ValidationError) as caught:
-        register(email="TAKEN@example.ru")
-    assert caught.value.code == "email_taken"
+def test_a_taken_email_creates_nothing_and_its_owner_is_told(settings, mailed):
+    """Registration never reveals a registered e-mail: the caller gets no error, the owner
+    gets a letter with the links to log in and to reset the password (on SITE_URL)."""
+    settings.SITE_URL = "https://lk.vodokanal.example"
+    owner = UserFactory(email="taken@example.ru", email_confirmed_at=timezone.now())
+
+    with mailed():
+        assert register(email="TAKEN@example.ru", password="Another-Pass-2025") is None
+
     assert User.objects.count() == 1
+    owner.refresh_from_db()
+    assert not owner.check_password("Another-Pass-2025")
+    [letter] = mail.outbox
+    assert letter.to == ["taken@example.ru"]
+    assert "уже зарегистрирован" in letter.subject
+    assert "https://lk.vodokanal.example/login/" in letter.body
+    assert "https://lk.vodokanal.example/password/reset/" in letter.body
+    assert "/register/confirm/" not in letter.body
+
+
+def test_an_unconfirmed_owner_gets_the_confirmation_link_again(mailed):
+    first = register()
+
+    with mailed():
+        assert register() is None
+
+    assert User.objects.get() == first
+    [letter] = mail.outbox
+    assert "/register/confirm/" in letter.body
+    assert services.confirm_email(token=letter.body.split("/register/confirm/")[1].split("/")[0])
+
+
+def test_someone_elses_phone_is_not_saved_and_only_the_letter_says_so(mailed):
+    UserFactory(phone="+79181234567")
+
+    with mailed():
+        user = register(phone="8 918 123-45-67")
+
+    assert user is not None
+    assert user.phone == ""
+    [letter] = mail.outbox
+    assert "уже есть в профиле другого пользователя" in letter.body
 
 
 def test_registration_normalises_the_phone_and_refuses_a_bad_one():
@@ -115,6 +159,41 @@ def test_guessing_codes_is_stopped_after_the_limit(user):
         services.link_account(user=user, number=account.number, code=account.link_code)
     assert caught.value.code == "too_many_attempts"
     assert not AccountLink.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_wrong_codes_gets_no_more_comparisons_than_the_limit():
+    """40 concurrent requests with wrong codes (the review got 17 through a limit of 10)."""
+    user = UserFactory()
+    account = PersonalAccountFactory()
+    start = threading.Barrier(40)
+    outcomes: list[str] = []
+
+    def try_a_code(n: int) -> None:
+        try:
+            start.wait()
+            services.link_account(user=user, number=account.number, code=f"WRONG{n:03d}")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=try_a_code, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("account_not_found") == services.LINK_ATTEMPTS_LIMIT
+    assert outcomes.count("too_many_attempts") == 40 - services.LINK_ATTEMPTS_LIMIT
+
+
+def test_a_mistyped_number_or_the_right_code_is_not_counted(user):
+    account = PersonalAccountFactory()
+    for _ in range(services.LINK_ATTEMPTS_LIMIT + 5):
+        with pytest.raises(ValidationError, match="10 цифр"):
+            services.link_account(user=user, number="12345", code="WRONG123")
+    assert services.link_account(user=user, number=account.number, code=account.link_code)
 
 
 def test_a_closed_account_cannot_be_linked(user):

@@ -46,6 +46,44 @@ def test_registration_confirmation_and_login_by_email(client, django_capture_on_
     assert response.url == reverse("accounts:cabinet")
 
 
+def test_registration_answers_alike_for_a_free_and_a_taken_email(client):
+    """The page after registering is the same whether the e-mail was registered or not
+    (the security review enumerated users by the old error)."""
+    UserFactory(email="taken@example.ru", phone="+79180001122")
+
+    def answer(email: str) -> tuple[int, str]:
+        response = Client().post(
+            reverse("accounts:register"),
+            {
+                "full_name": "Смирнова Анна",
+                "email": email,
+                "phone": "+7 918 000-11-22",
+                "password1": "Kran-Voda-2025",
+                "password2": "Kran-Voda-2025",
+                "consent": "on",
+            },
+        )
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.text)
+        return response.status_code, page.replace(email.lower(), "EMAIL")
+
+    assert answer("Taken@Example.ru") == answer("free@example.ru")
+    assert User.objects.filter(email="free@example.ru", phone="").exists()
+
+
+def test_password_reset_link_is_on_the_site_url_not_the_requests_host(client, user, settings):
+    settings.SITE_URL = "https://lk.vodokanal.example"
+    settings.ALLOWED_HOSTS = ["attacker.example", "testserver"]
+
+    response = client.post(
+        reverse("password_reset"), {"email": user.email}, HTTP_HOST="attacker.example"
+    )
+
+    assert response.status_code == 302
+    [letter] = mail.outbox
+    assert "https://lk.vodokanal.example/password/reset/" in letter.body
+    assert "attacker.example" not in letter.body
+
+
 def test_registration_form_errors_are_russian_and_create_nothing(client):
     response = client.post(
         reverse("accounts:register"),

@@ -354,6 +354,7 @@ def test_receipt_pdf_is_rendered_on_demand_stored_and_served_again(
     assert first["Content-Type"] == "application/pdf"
     assert f'filename="kvitanciya-{debtor.number}-2026-10.pdf"' in first["Content-Disposition"]
     assert body[:5] == b"%PDF-"
+    assert first["Cache-Control"] == "private, no-store"  # never kept by a shared cache
     receipt = Receipt.objects.get()
     assert (receipt.account, receipt.period.month, receipt.batch) == (debtor, OCTOBER, None)
     principal_to_october = LedgerEntry.objects.filter(
@@ -492,6 +493,7 @@ def test_reconciliation_act_is_a_pdf_for_valid_dates(client, legal_owner):
         'attachment; filename="akt-sverki-20260901-20261031.pdf"'
     )
     assert response.content[:5] == b"%PDF-"
+    assert response["Cache-Control"] == "private, no-store"
     content = pdf_text(response.content)
     assert "Ромашка" in content
     assert "1 500,00" in content.replace("\xa0", " ")

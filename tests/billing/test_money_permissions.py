@@ -76,8 +76,8 @@ def act(action: str, user, account):
 # registry is not one, the unidentified payment does not exist.
 AFTER_THE_CHECK = {
     "close_period": (ValidationError, "нет завершённого расчёта"),
-    "import_registry": (ValidationError, ""),
-    "resolve_unidentified": (UnidentifiedPayment.DoesNotExist, ""),
+    "import_registry": (ValidationError, None),  # what is wrong with the file: any message
+    "resolve_unidentified": (UnidentifiedPayment.DoesNotExist, None),
 }
 
 

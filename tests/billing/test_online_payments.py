@@ -25,12 +25,16 @@ from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from werkzeug import Request, Response
 
 from billing import gateways, online, online_tasks, selectors
 from billing.models import LedgerEntry, OnlinePayment, Payment
 from billing.services import book_adjustment, register_payment
 from tests.factories import PersonalAccountFactory, UserFactory, link, staff_user
+from tests.json_strategies import SCALARS, VALUES, bodies
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SHOP_ID = "123456"
@@ -473,8 +477,10 @@ def test_a_notification_for_an_unknown_payment_books_nothing(
         json.dumps(
             {"type": "notification", "event": "payment.succeeded", "object": {"id": "../x"}}
         ).encode(),
+        b'{"type": "notification", "object": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+        b"[" * 60_000,
     ],
-    ids=["not json", "a list", "no object", "no type", "a path for an id"],
+    ids=["not json", "a list", "no object", "no type", "a path for an id", "deep", "unclosed"],
 )
 def test_a_malformed_notification_is_a_400_and_books_nothing(db, client, yookassa, body):
     response = client.post(
@@ -976,3 +982,29 @@ def test_the_admin_shows_online_payments_read_only(rf, staff):
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
     assert "=account__number" in model_admin.search_fields
+
+
+# --- Fuzzing the webhook (security review, finding 11) ---
+
+NOTIFICATION_LIKE = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["notification", "Notification", ""]) | SCALARS,
+        "event": st.sampled_from([*online.EVENTS, "refund.succeeded"]) | SCALARS,
+        "object": st.fixed_dictionaries({"id": st.uuids().map(str) | SCALARS}) | VALUES,
+    }
+)
+
+
+@hypothesis_settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=bodies(NOTIFICATION_LIKE))
+def test_any_body_to_the_webhook_is_taken_or_refused_and_books_nothing(db, client, yookassa, body):
+    response = client.post(
+        reverse("online:webhook", args=["yookassa"]), data=body, content_type="application/json"
+    )
+
+    assert response.status_code in (200, 400)
+    assert not Payment.objects.exists()  # no payment was started: nothing can be booked

@@ -34,15 +34,34 @@ def chromium():
         browser.close()
 
 
+def is_csp_error(message) -> bool:
+    """Chromium reports every blocked script, style, image or form target in the console:
+    "Refused to … because it violates the following Content Security Policy directive …"."""
+    return "Content Security Policy" in message.text
+
+
+@pytest.fixture
+def csp_errors(page) -> list[str]:
+    """The CSP errors the page has logged so far (the page fixture fails a test with any)."""
+    return page.csp_errors
+
+
 @pytest.fixture
 def page(chromium, live_server):
+    """A page of a fresh browser context. Every page runs under the portal's real
+    Content-Security-Policy, and a test whose pages logged a CSP error fails."""
     context = chromium.new_context(
         base_url=live_server.url, locale="ru-RU", timezone_id="Europe/Moscow"
     )
     page = context.new_page()
     page.set_default_timeout(10000)
+    page.csp_errors = []
+    page.on("console", lambda m: is_csp_error(m) and page.csp_errors.append(m.text))
     yield page
+    errors = list(page.csp_errors)
     context.close()
+    if errors and not getattr(page, "csp_errors_expected", False):
+        pytest.fail("Content-Security-Policy errors in the console:\n" + "\n".join(errors))
 
 
 @pytest.fixture
@@ -65,7 +84,9 @@ def axe_violations(page):
     """Run axe-core in the current page; return violations rated serious or critical."""
 
     def check() -> list[dict]:
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated through the DevTools protocol, not as a <script> tag, which the page's
+        # CSP (no inline scripts) would rightly refuse.
+        page.evaluate(AXE_JS.read_text())
         result = page.evaluate("async () => await axe.run(document)")
         return [
             {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}

@@ -108,6 +108,7 @@ def test_debtor_downloads_the_stored_pdf(client, debtor):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
     assert f'filename="notice-{notice.number}.pdf"' in response["Content-Disposition"]
     notice.refresh_from_db()
     with notice.pdf.open("rb") as stored:

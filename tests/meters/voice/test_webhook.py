@@ -11,11 +11,15 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from meters.models import MeterReading, PhoneCall, PhoneTurn
 from meters.voice.dtmf import generate_dtmf, samples_to_wav
 from meters.voice.numbers import digits_to_speech
 from meters.voice.webhook import SEEN_KEY, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from tests.json_strategies import SCALARS, VALUES, bodies
 from tests.meters.voice.conftest import IN_WINDOW, SECRET
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_window")]
@@ -343,3 +347,36 @@ def test_a_body_that_is_not_utf8_json_is_refused_with_400(platform, body):
     assert response.status_code == 400
     assert "error" in response.json()
     assert not PhoneCall.objects.exists()
+
+
+# --- Fuzzing (security review, finding 11): a signed body of any content is answered or
+# refused with 400, never a 500 ---
+
+EVENT_LIKE = st.fixed_dictionaries(
+    {
+        "call_id": st.sampled_from(["call-1", "", "x" * 101]) | SCALARS,
+        "event": st.sampled_from(["start", "input", "no_input", "hangup", "transfer"]) | SCALARS,
+    },
+    optional={
+        "text": st.text(max_size=60) | SCALARS,
+        "digits": st.text("0123456789#*", max_size=20) | SCALARS,
+        "caller": SCALARS,
+        "recording": st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()) | SCALARS,
+        "extra": VALUES,
+    },
+)
+
+
+@hypothesis_settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=bodies(EVENT_LIKE))
+def test_any_signed_body_is_answered_or_refused_never_an_error(platform, home, body):
+    response = platform.request(body)
+
+    assert response.status_code in (200, 400), response.content
+    assert response["Content-Type"] == "application/json"
+    if response.status_code == 400:
+        assert set(response.json()) == {"error"}
