@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from accounts.validators import is_valid_inn, is_valid_ogrn
-from vodokanal import clock
+from vodokanal.common import clock
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - published demo credential, DEBUG only
 

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from vodokanal.law import LAW
+from vodokanal.common.law import LAW
 
 
 class LoginForm(AuthenticationForm):

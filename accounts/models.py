@@ -15,8 +15,8 @@ from accounts.validators import (
     validate_kpp,
     validate_ogrn,
 )
-from vodokanal import clock
-from vodokanal.law import LAW
+from vodokanal.common import clock
+from vodokanal.common.law import LAW
 
 # Link codes avoid look-alike characters (0/O, 1/I/L), because people copy them from paper.
 LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.models import AccountLink, PersonalAccount, User
 from accounts.phones import normalise_phone
 from accounts.validators import luhn_check_digit, validate_account_number
-from vodokanal import clock
+from vodokanal.common import clock
 
 logger = logging.getLogger(__name__)
 

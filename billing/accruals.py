@@ -11,10 +11,10 @@ from django.db.models.functions import Coalesce
 from accounts.models import PersonalAccount
 from billing import selectors
 from billing.models import AccrualRegistry, BillingRun, PaymentAgent, Period
-from billing.money import ZERO
 from meters.models import Meter, MeterReading
 from meters.selectors import LATEST_FIRST
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import ZERO
 
 LINE_END = "\r\n"
 

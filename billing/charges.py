@@ -28,8 +28,8 @@ from django.db import connection
 
 from accounts.models import PersonalAccount
 from billing.models import Norm, Service
-from meters.selectors import month_end
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.months import month_end
 
 # Months of a period's volumes and the weighted price of each tariff in them.
 _TARIFF_CTE = """

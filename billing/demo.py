@@ -20,10 +20,10 @@ from billing.models import (
     Service,
     Tariff,
 )
-from billing.money import ZERO, to_kopecks
 from billing.registries import import_registry
 from meters.models import Meter, MeterReading
-from meters.selectors import add_months, month_start
+from vodokanal.common.money import ZERO, to_kopecks
+from vodokanal.common.months import add_months, month_start
 
 POPULATION = PersonalAccount.TariffCategory.POPULATION
 OTHER = PersonalAccount.TariffCategory.OTHER

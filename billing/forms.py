@@ -4,7 +4,7 @@ from django import forms
 
 from accounts.models import PersonalAccount
 from billing.models import Payment, Service
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class AccountNumberField(forms.CharField):

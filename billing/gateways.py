@@ -44,8 +44,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.money import to_kopecks
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import to_kopecks
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import PersonalAccount
 from meters.models import Meter, MeterReading
-from vodokanal import clock
+from vodokanal.common import clock
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 VOLUME = {"max_digits": 12, "decimal_places": 3}

@@ -27,11 +27,11 @@ from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
 from billing import gateways, online_tasks, selectors, services
-from billing.amount_words import format_rub
 from billing.models import OnlinePayment, Payment
-from billing.money import ZERO, to_kopecks
-from meters.selectors import month_start
-from vodokanal import clock, json_safe
+from vodokanal.common import clock, json_safe
+from vodokanal.common.amount_words import format_rub
+from vodokanal.common.money import ZERO, to_kopecks
+from vodokanal.common.months import month_start
 
 logger = logging.getLogger(__name__)
 

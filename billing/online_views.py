@@ -30,8 +30,9 @@ from accounts.models import PersonalAccount, User
 from accounts.selectors import accounts_of_user
 from billing import gateways, online, selectors
 from billing.models import OnlinePayment
-from billing.templatetags.money import month_ru, rub
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.amount_words import rub
+from vodokanal.common.russian import month_ru
 from vodokanal.proxy import client_ip
 
 logger = logging.getLogger(__name__)

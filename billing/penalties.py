@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any, NamedTuple, TypeVar
 
-from billing.money import ZERO, to_kopecks, to_whole_roubles
+from vodokanal.common.money import ZERO, to_kopecks, to_whole_roubles
 
 ONE_DAY = timedelta(days=1)
 FREE_DAYS = 30  # days 1-30 of delay are free for individuals and housing cooperatives

@@ -15,12 +15,12 @@ from django.db.models import Q, Sum
 from accounts.models import PersonalAccount
 from billing import requisites
 from billing.models import Basis, LedgerEntry, MeterVolume, Period, Service
-from billing.money import ZERO
-from billing.payment_qr import PaymentDetails, build_payload, qr_png
-from billing.pdf import render_pdf, render_pdfs
 from billing.penalties import default_due_on
 from meters.models import MeterReading
-from vodokanal import law
+from vodokanal.common import law
+from vodokanal.common.money import ZERO
+from vodokanal.common.printing.payment_qr import PaymentDetails, build_payload, qr_png
+from vodokanal.common.printing.pdf import render_pdf, render_pdfs
 
 TEMPLATE = "billing/pdf/receipt.html"
 
@@ -66,7 +66,7 @@ class ReceiptData:
     penalty_due: Decimal
     payload: str  # the GOST R 56042-2014 QR text
     utility: dict
-    penalty_basis: str = ""  # the law that sets this debtor's penalty (vodokanal/law.py)
+    penalty_basis: str = ""  # the law that sets this debtor's penalty (vodokanal/common/law.py)
 
     @property
     def charged(self) -> Decimal:
@@ -226,7 +226,7 @@ def receipt_pdf(data: ReceiptData) -> bytes:
 
 
 def render_receipts(items: list[tuple[PersonalAccount, Period]]) -> tuple[list[bytes], bytes]:
-    """The receipts as PDF files, one page each: a batch (billing/pdf_forms.py)."""
+    """The receipts as PDF files, one page each: a batch (vodokanal/common/printing/pdf_forms.py)."""
     return render_pdfs(
         TEMPLATE, [{"r": receipt_data(account, period)} for account, period in items]
     )

@@ -17,12 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max, QuerySet, Sum
 
 from accounts.models import PersonalAccount, Subscriber
-from billing.amount_words import amount_with_words
 from billing.models import LedgerEntry
-from billing.money import ZERO
-from billing.pdf import render_pdf
 from billing.selectors import Balance, balance_of
-from billing.templatetags.money import month_ru
+from vodokanal.common.amount_words import amount_with_words
+from vodokanal.common.money import ZERO
+from vodokanal.common.printing.pdf import render_pdf
+from vodokanal.common.russian import month_ru
 
 TEMPLATE = "billing/pdf/reconciliation_act.html"
 

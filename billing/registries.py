@@ -37,10 +37,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
-from accounts.russian import ru_date, ru_volume, shown, size_text
 from accounts.validators import is_valid_account_number
 from billing import permissions
-from billing.amount_words import format_rub
 from billing.models import (
     Payment,
     PaymentAgent,
@@ -48,12 +46,14 @@ from billing.models import (
     RegistryImport,
     UnidentifiedPayment,
 )
-from billing.money import ZERO, to_kopecks
 from billing.services import NewPayment, book_payments, register_payments
 from meters.models import Meter, MeterReading
-from meters.selectors import add_months, month_start
 from meters.services import NewReading, submit_readings
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.amount_words import format_rub
+from vodokanal.common.money import ZERO, to_kopecks
+from vodokanal.common.months import add_months, month_start
+from vodokanal.common.russian import ru_date, ru_volume, shown, size_text
 
 # Numbers are ASCII digits: `\d` and str.isdigit() also take "²", "①" and other scripts' digits.
 MONEY_RE = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)

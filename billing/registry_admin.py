@@ -17,9 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.russian import ru_date
 from billing import accruals, registries
-from billing.amount_words import format_rub
 from billing.forms import AccountNumberField
 from billing.models import (
     AccrualRegistry,
@@ -28,6 +26,8 @@ from billing.models import (
     RegistryImport,
     UnidentifiedPayment,
 )
+from vodokanal.common.amount_words import format_rub
+from vodokanal.common.russian import ru_date
 
 TEMPLATES = "admin/billing/registries/"
 

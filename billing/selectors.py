@@ -32,9 +32,9 @@ from billing.models import (
     Service,
     Tariff,
 )
-from billing.money import ZERO, charge_amount
-from meters.selectors import month_end, month_start
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import ZERO, charge_amount
+from vodokanal.common.months import month_end, month_start
 
 CATEGORY_OF_KIND = {
     Subscriber.Kind.INDIVIDUAL: penalties.DebtorCategory.INDIVIDUAL,

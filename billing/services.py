@@ -34,9 +34,9 @@ from billing.models import (
     ReceiptBatch,
     Service,
 )
-from billing.money import ZERO, to_kopecks
-from meters.selectors import add_months, month_start
-from vodokanal import clock, law
+from vodokanal.common import clock, law
+from vodokanal.common.money import ZERO, to_kopecks
+from vodokanal.common.months import add_months, month_start
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from billing.reconciliation import (
     reconciliation_act,
     render_reconciliation_act,
 )
-from vodokanal import clock, law
+from vodokanal.common import clock, law
 
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:

@@ -31,8 +31,6 @@ from django.utils.html import format_html, format_html_join
 
 from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
-from billing.money import ZERO
-from billing.templatetags.money import rub
 from debtors import bulk, dashboard, selectors, services
 from debtors.models import (
     FINAL_STAGES,
@@ -46,7 +44,9 @@ from debtors.models import (
     Restriction,
     StateFeeBand,
 )
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.amount_words import rub
+from vodokanal.common.money import ZERO
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DASHBOARD_PERMISSION = "debtors.view_debt_dashboard"  # granted by migration 0004

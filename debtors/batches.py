@@ -20,7 +20,7 @@ from billing import services as billing_services
 from billing.models import Period
 from debtors import batch_tasks, documents, services
 from debtors.models import FINAL_STAGES, DebtCase, DebtDocument, DocumentBatch
-from vodokanal import clock
+from vodokanal.common import clock
 
 logger = logging.getLogger(__name__)
 

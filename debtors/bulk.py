@@ -15,7 +15,7 @@ from django.db import OperationalError, transaction
 from accounts.models import User
 from debtors import batches, bulk_tasks, services
 from debtors.models import BulkJob, DebtCase, DebtDocument
-from vodokanal import clock
+from vodokanal.common import clock
 
 logger = logging.getLogger(__name__)
 

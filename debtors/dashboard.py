@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.money import ZERO
 from debtors.models import FINAL_STAGES, DebtCase, Stage
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import ZERO
 
 MONTHS = 12
 MONEY = DecimalField(max_digits=14, decimal_places=2)

@@ -24,17 +24,16 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AccountLink, PersonalAccount, Subscriber
-from accounts.russian import dative_name, dative_position, person_of
-from billing.amount_words import amount_with_words
-from billing.money import ZERO
-from billing.payment_qr import build_payload, qr_png
-from billing.pdf import merge_pdf, render_pdf, render_pdfs
 from billing.receipts import payee
-from billing.templatetags.money import month_ru
 from debtors import batch_tasks
 from debtors.models import CourtCase, DebtDocument, Restriction
 from meters.models import Meter
-from vodokanal import clock, law
+from vodokanal.common import clock, law
+from vodokanal.common.amount_words import amount_with_words
+from vodokanal.common.money import ZERO
+from vodokanal.common.printing.payment_qr import build_payload, qr_png
+from vodokanal.common.printing.pdf import merge_pdf, render_pdf, render_pdfs
+from vodokanal.common.russian import dative_name, dative_position, month_ru, person_of
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +364,7 @@ def document_pdf(document: DebtDocument) -> bytes:
 
 def document_pdfs(documents: Sequence[DebtDocument]) -> tuple[list[bytes], bytes]:
     """Documents of a batch as PDF files, in order, and their print file: each template's
-    as one batch (billing/pdf_forms.py lays out each form once)."""
+    as one batch (vodokanal/common/printing/pdf_forms.py lays out each form once)."""
     by_template: dict[str, list[int]] = {}
     for number, document in enumerate(documents):
         by_template.setdefault(template_name(document), []).append(number)

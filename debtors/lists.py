@@ -25,9 +25,9 @@ from accounts.validators import is_valid_inn
 from billing import penalties
 from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
-from billing.money import ZERO
 from debtors.models import DebtCase, PublishedEntry, PublishedList
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import ZERO
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from debtors import lists
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

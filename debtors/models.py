@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from accounts.models import PersonalAccount, Subscriber
 from billing.models import Period
-from vodokanal import clock
+from vodokanal.common import clock
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")

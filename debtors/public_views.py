@@ -16,7 +16,7 @@ from django.views.decorators.http import condition, require_safe
 
 from debtors import lists
 from debtors.models import PublishedEntry, PublishedList
-from vodokanal import csv_safe
+from vodokanal.common import csv_safe
 
 PAGE_SIZE = 25
 CACHE_SECONDS = 60  # a lawyer's removal reaches every browser and proxy within a minute
@@ -130,7 +130,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
 
 def _csv(page: Page, published: PublishedList, entries: QuerySet[PublishedEntry]) -> HttpResponse:
     """UTF-8 with a BOM and `;` between fields: what Excel opens in a Russian locale; every
-    cell neutralised (vodokanal.csv_safe): a name Excel would run as a formula is text."""
+    cell neutralised (vodokanal.common.csv_safe): a name Excel would run as a formula is text."""
     file_name = f"{page.file_name}-{published.snapshot_on:%Y-%m-%d}.csv"
     response = HttpResponse(
         content_type="text/csv; charset=utf-8",

@@ -8,9 +8,9 @@ from django.db.models import QuerySet, Sum
 
 from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
-from billing.money import ZERO
 from billing.penalties import FeeBand, PenaltyLine
 from debtors.models import CourtCase, DebtCase, InstallmentAgreement, StateFeeBand
+from vodokanal.common.money import ZERO
 
 
 @dataclass(frozen=True)

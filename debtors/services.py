@@ -16,9 +16,7 @@ from django.db import transaction
 from accounts.models import User
 from billing import selectors as billing_selectors
 from billing.models import Period
-from billing.money import ZERO, to_kopecks
 from billing.penalties import court_order_fee, state_fee
-from billing.templatetags.money import rub
 from debtors import selectors, tasks
 from debtors.models import (
     FINAL_STAGES,
@@ -31,8 +29,10 @@ from debtors.models import (
     Restriction,
     Stage,
 )
-from vodokanal import clock
-from vodokanal.law import LAW
+from vodokanal.common import clock
+from vodokanal.common.amount_words import rub
+from vodokanal.common.law import LAW
+from vodokanal.common.money import ZERO, to_kopecks
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import PersonalAccount
 from accounts.selectors import accounts_of_user
-from billing.money import ZERO
 from debtors import documents as debt_documents
 from debtors.models import DebtDocument, InstallmentAgreement, Instalment
 from debtors.selectors import AgreementProgress, agreement_progress
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.money import ZERO
 
 
 def _account(request: HttpRequest, number: str) -> PersonalAccount:

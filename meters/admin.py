@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 import meters.voice.admin  # noqa: F401 - registers the phone line's calls and statistics
 from meters import importing, services
 from meters.models import ImportBatch, Meter, MeterReading
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class OperatorReadingForm(forms.Form):

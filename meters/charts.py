@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from accounts.russian import ru_volume
 from meters.selectors import MonthConsumption
+from vodokanal.common.russian import ru_volume
 
 MONTHS_RU = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from accounts.models import PersonalAccount, Subscriber
 from meters.models import Meter, MeterReading
-from meters.selectors import add_months, month_start
+from vodokanal.common.months import add_months, month_start
 
 # Summer watering and showers raise consumption in the south; winter lowers it.
 SEASON = [

@@ -5,8 +5,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from accounts.russian import ru_date, ru_volume
 from meters.selectors import MeterCard
+from vodokanal.common.russian import ru_date, ru_volume
 
 
 def value_field_name(meter_id: int) -> str:

@@ -10,7 +10,7 @@ decoded line by line, an XLSX is read row by row (openpyxl's read-only mode) up 
 READINGS_IMPORT_MAX_ROWS rows and READINGS_IMPORT_MAX_COLUMNS columns, after its unpacked size
 is checked. A reading is bounded where it is read (no meter shows more than MAX_READING), and
 at most IMPORT_MAX_ERRORS bad rows are named. The report of rejected rows is a CSV written
-through vodokanal.csv_safe: a cell as uploaded is never run by Excel as a formula."""
+through vodokanal.common.csv_safe: a cell as uploaded is never run by Excel as a formula."""
 
 import codecs
 import csv
@@ -29,10 +29,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
-from accounts.russian import ru_date, ru_volume, shown, size_text
 from meters.models import ImportBatch, Meter, MeterReading
 from meters.services import NewReading, submit_readings
-from vodokanal import csv_safe
+from vodokanal.common import csv_safe
+from vodokanal.common.russian import ru_date, ru_volume, shown, size_text
 
 COLUMNS = {
     "account": ("лицевой счёт", "лицевой счет", "лс", "account"),
@@ -412,7 +412,7 @@ def import_controller_readings(
 
 def rejected_rows_csv(batch: ImportBatch) -> bytes:
     """The report of rejected rows: UTF-8 with BOM and ';' so that Excel opens it as is, each
-    cell neutralised (vodokanal.csv_safe)."""
+    cell neutralised (vodokanal.common.csv_safe)."""
     buffer = io.StringIO()
     writer = csv_safe.writer(buffer)  # a cell as uploaded is never run as a formula
     writer.writerow(REPORT_HEADER)

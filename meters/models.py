@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class Meter(models.Model):

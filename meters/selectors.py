@@ -11,21 +11,8 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from accounts.models import PersonalAccount
 from meters.models import Meter, MeterReading
-from vodokanal import clock
-
-
-def month_start(on: date) -> date:
-    return on.replace(day=1)
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(month: date) -> date:
-    """The last day of the month `month` is in."""
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+from vodokanal.common import clock
+from vodokanal.common.months import add_months, month_start
 
 
 def reading_window_is_open(on: date | None = None) -> bool:

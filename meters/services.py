@@ -16,10 +16,11 @@ from django.db import transaction
 from simple_history.utils import bulk_update_with_history, get_history_manager_for_model
 
 from accounts.models import User
-from accounts.russian import ru_date, ru_volume
 from meters.models import ImportBatch, Meter, MeterReading
-from meters.selectors import month_and_previous_readings, month_start, reading_window
-from vodokanal import clock
+from meters.selectors import month_and_previous_readings, reading_window
+from vodokanal.common import clock
+from vodokanal.common.months import month_start
+from vodokanal.common.russian import ru_date, ru_volume
 
 logger = logging.getLogger(__name__)
 

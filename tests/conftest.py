@@ -4,7 +4,7 @@
 `VODOKANAL_TODAY=YYYY-MM-DD make test` runs the suite on that day (`make test-calendar` on
 each day of its list): this process travels there for the whole session (time-machine), so a
 test that freezes another moment wins; the subprocesses it starts read the variable through
-the clock (vodokanal/clock.py)."""
+the clock (vodokanal/common/clock.py)."""
 
 import os
 from datetime import datetime, time

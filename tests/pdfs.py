@@ -1,5 +1,5 @@
 """Comparing PDF files by where their text is: a batch's file must read as the single
-document does (billing/pdf_forms.py)."""
+document does (vodokanal/common/printing/pdf_forms.py)."""
 
 import io
 

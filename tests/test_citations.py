@@ -1,4 +1,4 @@
-"""Every legal citation printed on a page or document comes from one table (vodokanal/law.py),
+"""Every legal citation printed on a page or document comes from one table (vodokanal/common/law.py),
 and each debtor category is cited with the article and part of the law that apply to it."""
 
 import ast
@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 
 from accounts.models import Subscriber
-from vodokanal import law
+from vodokanal.common import law
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CITATION = re.compile(

@@ -1,4 +1,4 @@
-"""The portal's one clock (vodokanal/clock.py): the Moscow calendar day, and a fixed day for a
+"""The portal's one clock (vodokanal/common/clock.py): the Moscow calendar day, and a fixed day for a
 whole development or test run (VODOKANAL_TODAY) with the time of day still running."""
 
 from datetime import date, datetime, time
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from vodokanal import clock
+from vodokanal.common import clock
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")

@@ -1,4 +1,4 @@
-"""vodokanal.json_safe: JSON from outside is parsed or refused with its own error, whatever
+"""vodokanal.common.json_safe: JSON from outside is parsed or refused with its own error, whatever
 the bytes, the nesting or the length."""
 
 import contextlib
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.json_strategies import NESTED, VALUES, deep, encoded
-from vodokanal.json_safe import MAX_DEPTH, RefusedJSONError, loads
+from vodokanal.common.json_safe import MAX_DEPTH, RefusedJSONError, loads
 
 
 @given(value=VALUES)

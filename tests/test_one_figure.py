@@ -23,15 +23,15 @@ from django.urls import reverse
 from accounts.models import Subscriber
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.money import to_kopecks
 from billing.reconciliation import reconciliation_act, render_reconciliation_act
 from billing.selectors import FIGURE_LABELS
-from billing.templatetags.money import rub
 from debtors import documents, lists, services, tasks
 from debtors.models import DebtCase
 from tests.billing.conftest import bill, close, make_norms, make_tariffs
 from tests.debtors.test_public_lists import account_of, organisation
 from tests.factories import PersonalAccountFactory, UserFactory, link, staff_user
+from vodokanal.common.amount_words import rub
+from vodokanal.common.money import to_kopecks
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -16,11 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from debtors import lists
-from meters.selectors import add_months
 from tests.billing.conftest import read
 from tests.debtors.conftest import charge, pay
 from tests.debtors.test_public_lists import account_of, organisation
 from tests.factories import MeterFactory, PersonalAccountFactory, UserFactory, link
+from vodokanal.common.months import add_months
 
 pytestmark = pytest.mark.django_db
 

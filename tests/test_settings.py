@@ -104,7 +104,7 @@ def test_production_refuses_to_start_with_a_fixed_day():
 
 def test_a_fixed_day_is_every_processs_today_in_development():
     result = run_django(
-        "from vodokanal import clock; from vodokanal.celery import app; "
+        "from vodokanal.common import clock; from vodokanal.celery import app; "
         "print(clock.today(), clock.now().date(), app.now().astimezone(clock.now().tzinfo).date())",
         DEBUG="true",
         VODOKANAL_TODAY="2028-02-29",

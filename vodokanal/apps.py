@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from vodokanal.common.printing import qr_mask
+
 
 class VodokanalConfig(AppConfig):
     name = "vodokanal"
@@ -7,6 +9,9 @@ class VodokanalConfig(AppConfig):
 
     def ready(self) -> None:
         group_money_in_the_admin()
+        # segno's choice of a QR code's data mask, made in a fraction of its time (the same
+        # mask, the same symbol): once, at start-up, for every process of the portal.
+        qr_mask.install()
 
 
 def group_money_in_the_admin() -> None:

@@ -1,5 +1,5 @@
 """The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered.
-Beat's crontabs read the portal's clock (vodokanal/clock.py), so a development run with
+Beat's crontabs read the portal's clock (vodokanal/common/clock.py), so a development run with
 VODOKANAL_TODAY fires the monthly jobs of that day."""
 
 import os
@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vodokanal.settings")
 
 class PortalCelery(Celery):
     def now(self):
-        from vodokanal import clock
+        from vodokanal.common import clock
 
         return clock.now()
 

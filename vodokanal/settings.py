@@ -26,7 +26,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
-# The portal's calendar day for a whole development or test run (vodokanal/clock.py), e.g.
+# The portal's calendar day for a whole development or test run (vodokanal/common/clock.py), e.g.
 # `VODOKANAL_TODAY=2027-01-14 make test`; every process of the run reads it alike.
 # Testing: pytest's process, and the processes a test starts (tests/conftest.py marks them).
 TESTING = "pytest" in sys.modules or env.bool("VODOKANAL_TESTING", default=False)

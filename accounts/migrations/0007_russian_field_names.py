@@ -1,5 +1,5 @@
 import django.db.models.deletion
-import vodokanal.clock
+import vodokanal.common.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='accountlink',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='accountlink',
@@ -34,11 +34,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalsubscriber',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, editable=False, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, editable=False, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='subscriber',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, editable=False, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, editable=False, verbose_name='создано'),
         ),
     ]

@@ -2,7 +2,7 @@
 
 from django import template
 
-from accounts.russian import quoted as quoted_name
+from vodokanal.common.russian import quoted as quoted_name
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 """The ledger's rules in the database, and the legal data seeded from penalties.md.
 
-- billing_kopecks(numeric): the SQL twin of billing.money.to_kopecks (Postgres rounds
+- billing_kopecks(numeric): the SQL twin of vodokanal.common.money.to_kopecks (Postgres rounds
   numeric halves away from zero, as ROUND_HALF_UP does); set-based SQL rounds only with it.
 - Ledger entries are never updated; none is inserted into or deleted from a closed period;
   only a billing run deletes (its own rows of an open period, when it is rerun).

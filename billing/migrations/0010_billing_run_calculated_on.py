@@ -1,4 +1,4 @@
-import vodokanal.clock
+import vodokanal.common.clock
 from django.db import migrations, models
 
 
@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='billingrun',
             name='calculated_on',
-            field=models.DateField(default=vodokanal.clock.today, verbose_name='дата расчёта'),
+            field=models.DateField(default=vodokanal.common.clock.today, verbose_name='дата расчёта'),
         ),
         # Runs before this field calculated on the day they were created.
         migrations.RunSQL(

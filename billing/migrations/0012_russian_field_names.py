@@ -1,5 +1,5 @@
 import django.db.models.deletion
-import vodokanal.clock
+import vodokanal.common.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='onlinepayment',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='onlinepayment',
@@ -207,7 +207,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='receiptbatch',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='receiptbatch',

@@ -1,4 +1,4 @@
-"""`{{ value|field }}`: the variable text of a PDF template (billing/pdf_forms.py).
+"""`{{ value|field }}`: the variable text of a PDF template (vodokanal/common/printing/pdf_forms.py).
 
 A field is drawn over its form when documents are rendered in batches, so each sits alone
 at the end of its line (or alone in a right-aligned cell) and holds plain text only. In a

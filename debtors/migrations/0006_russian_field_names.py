@@ -1,5 +1,5 @@
 import django.db.models.deletion
-import vodokanal.clock
+import vodokanal.common.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='bulkjob',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='bulkjob',
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='caseevent',
             name='at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='время'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='время'),
         ),
         migrations.AlterField(
             model_name='caseevent',
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='documentbatch',
             name='created_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='создано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='создано'),
         ),
         migrations.AlterField(
             model_name='documentbatch',
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='publishedlist',
             name='published_at',
-            field=models.DateTimeField(default=vodokanal.clock.now, verbose_name='опубликовано'),
+            field=models.DateTimeField(default=vodokanal.common.clock.now, verbose_name='опубликовано'),
         ),
         migrations.AlterField(
             model_name='restriction',

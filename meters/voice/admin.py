@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from meters.models import PhoneCall, PhoneTurn
 from meters.voice.selectors import call_statistics
-from vodokanal import clock
+from vodokanal.common import clock
 
 STATISTICS_PERIODS = (7, 30, 90, 365)  # days the statistics page offers
 DEFAULT_PERIOD = 30

@@ -39,7 +39,6 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from accounts.russian import plural_ru
 from accounts.validators import is_valid_account_number
 from meters.voice.numbers import (
     NotUnderstood,
@@ -51,6 +50,7 @@ from meters.voice.numbers import (
     parse_yes_no,
     reading_to_speech,
 )
+from vodokanal.common.russian import plural_ru
 
 MAX_ATTEMPTS = 3  # failed attempts at one question before the call goes to an operator
 ACCOUNT_LENGTH = 10

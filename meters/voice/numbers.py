@@ -150,7 +150,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from accounts.russian import plural_ru
+from vodokanal.common.russian import plural_ru
 
 __all__ = [
     "NotUnderstood",

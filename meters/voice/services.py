@@ -30,7 +30,7 @@ from meters.voice.dialog import (
     Submission,
     text,
 )
-from vodokanal import clock
+from vodokanal.common import clock
 
 logger = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ from meters.models import PhoneCall
 from meters.voice import services
 from meters.voice.dialog import Action, Event, EventKind, Reply
 from meters.voice.recognition import keypad_from_recording, speech_from_recording
-from vodokanal import json_safe
+from vodokanal.common import json_safe
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.amount_words import amount_in_words, amount_with_words, format_rub, plural_ru
+from vodokanal.common.amount_words import amount_in_words, amount_with_words, format_rub, plural_ru
 
 NBSP = "\u00a0"
 

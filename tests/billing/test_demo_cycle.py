@@ -16,12 +16,12 @@ from accounts.models import PersonalAccount
 from billing import receipts, selectors
 from billing.demo import seed_demo_billing
 from billing.models import BillingRun, LedgerEntry, Payment, Period
-from billing.templatetags.money import rub
 from meters.demo import seed_demo_meters
 from meters.models import MeterReading
 from tests.billing.conftest import bill, ledger_rows
 from tests.factories import UserFactory, link, staff_user
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.amount_words import rub
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

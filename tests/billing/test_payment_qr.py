@@ -18,8 +18,8 @@ import zxingcpp
 from PIL import Image
 from segno import encoder as segno_encoder
 
-from billing import payment_qr, qr_mask
-from billing.payment_qr import (
+from vodokanal.common.printing import payment_qr, qr_mask
+from vodokanal.common.printing.payment_qr import (
     PaymentDetails,
     build_payload,
     parse_payload,
@@ -305,7 +305,7 @@ def test_fast_mask_search_is_the_one_in_use():
 
 
 def test_fast_mask_search_chooses_segnos_mask_and_symbol():
-    """billing/qr_mask.py scores the masks of ISO/IEC 18004 as segno does, only faster: on
+    """vodokanal/common/printing/qr_mask.py scores the masks of ISO/IEC 18004 as segno does, only faster: on
     payloads of every size a receipt or a claim can have, the same mask and the very same
     modules, and every mask number wins somewhere."""
     rnd = random.Random(56042)

@@ -1,4 +1,4 @@
-"""Documents in batches (billing/pdf_forms.py): a form laid out once, each document's fields
+"""Documents in batches (vodokanal/common/printing/pdf_forms.py): a form laid out once, each document's fields
 drawn over it. The batch file must read as the single document does, field by field at the
 same place, and whatever a form can't hold must be laid out whole."""
 
@@ -11,14 +11,15 @@ import zxingcpp
 from django.template.loader import render_to_string
 from PIL import Image
 
-from billing import pdf_forms, receipts
+from billing import receipts
 from billing.models import Period
-from billing.payment_qr import parse_payload
-from billing.pdf import html_pdf, render_pdf
 from billing.templatetags.pdf_fields import field
 from tests.billing.conftest import bill, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
 from tests.pdfs import assert_same_places, lines, placed
+from vodokanal.common.printing import pdf_forms
+from vodokanal.common.printing.payment_qr import parse_payload
+from vodokanal.common.printing.pdf import html_pdf, render_pdf
 
 MAR = date(2025, 3, 1)
 PAGE = (

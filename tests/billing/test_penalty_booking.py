@@ -196,7 +196,7 @@ def test_payment_for_a_closed_month_lands_in_the_next_open_one(account):
 
 def _charged(account, amounts: dict[date, str]) -> list[LedgerEntry]:
     """Charges written as a run would leave them (no tariffs needed for allocation)."""
-    from meters.selectors import month_end
+    from vodokanal.common.months import month_end
 
     return [
         LedgerEntry.objects.create(

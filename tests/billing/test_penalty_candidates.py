@@ -18,9 +18,9 @@ from django.utils import timezone
 from accounts.models import PersonalAccount
 from billing import penalties, selectors, services
 from billing.models import BillingRun, LedgerEntry, Payment, Period
-from meters.selectors import add_months, month_end
 from tests.factories import staff_user
 from vodokanal.bench import city as bench_city
+from vodokanal.common.months import add_months, month_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

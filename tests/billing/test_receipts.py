@@ -13,10 +13,10 @@ from PIL import Image
 
 from billing import services
 from billing.models import Period, Receipt, ReceiptBatch
-from billing.payment_qr import parse_payload
 from billing.receipts import payee, receipt_data
 from tests.billing.conftest import bill, bill_and_close, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory
+from vodokanal.common.printing.payment_qr import parse_payload
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

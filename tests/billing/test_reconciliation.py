@@ -31,13 +31,13 @@ from billing.models import LedgerEntry, Payment, Service
 from billing.reconciliation import reconciliation_act, render_reconciliation_act
 from billing.selectors import account_balance
 from billing.services import book_adjustment, ensure_period, register_payment
-from meters.selectors import month_end
 from tests.factories import (
     LegalSubscriberFactory,
     PersonalAccountFactory,
     SubscriberFactory,
     staff_user,
 )
+from vodokanal.common.months import month_end
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ def charge(account, month: date, amount: str) -> None:
     """A month's charge in an open period, booked on its last day."""
     from billing import services
     from billing.models import LedgerEntry
-    from meters.selectors import month_end
+    from vodokanal.common.months import month_end
 
     LedgerEntry.objects.create(
         account=account,

@@ -178,8 +178,8 @@ def test_a_batchs_notices_read_as_the_single_notices(
 ):
     """The batch lays out the notices' shared form once and draws each one's fields over
     it: every page must read as the notice rendered alone, footer and QR codes included."""
-    from billing import pdf as billing_pdf
     from debtors import documents
+    from vodokanal.common.printing import pdf as billing_pdf
 
     period = billing_services.ensure_period(APR)
     queued = queued_batches

@@ -105,7 +105,7 @@ def test_a_person_is_addressed_in_the_dative_and_the_utility_declines():
 
 
 def test_party_forms():
-    from accounts.russian import dative_name, dative_position, quoted
+    from vodokanal.common.russian import dative_name, dative_position, quoted
 
     assert dative_name("Захаров Олег Николаевич", short=True) == "Захарову О. Н."
     assert dative_name("Иванова Мария Петровна") == "Ивановой Марии Петровне"

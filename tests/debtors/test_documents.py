@@ -18,8 +18,6 @@ from django.core import mail
 from PIL import Image
 
 from billing import selectors as billing_selectors
-from billing.amount_words import amount_with_words, format_rub
-from billing.payment_qr import parse_payload
 from billing.receipts import payee
 from debtors import batch_tasks, documents, services
 from debtors.models import DebtCase, DebtDocument
@@ -32,6 +30,8 @@ from tests.factories import (
     UserFactory,
     link,
 )
+from vodokanal.common.amount_words import amount_with_words, format_rub
+from vodokanal.common.printing.payment_qr import parse_payload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("legal_data", "rates")]
 

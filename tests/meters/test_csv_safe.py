@@ -1,4 +1,4 @@
-"""vodokanal.csv_safe, the one writer of the portal's CSV files (the controllers' rejected rows,
+"""vodokanal.common.csv_safe, the one writer of the portal's CSV files (the controllers' rejected rows,
 the public debtor list): a cell that begins like a formula is written as text."""
 
 import csv
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from vodokanal import csv_safe
+from vodokanal.common import csv_safe
 
 
 @pytest.mark.parametrize(

@@ -43,8 +43,8 @@ from django.db import connection, transaction
 from accounts.services import account_number_for
 from billing.demo import seed_tariffs_and_norms
 from billing.models import BillingRun, Norm, Period, Tariff
-from meters.selectors import add_months, month_start
-from vodokanal import clock
+from vodokanal.common import clock
+from vodokanal.common.months import add_months, month_start
 
 logger = logging.getLogger(__name__)
 

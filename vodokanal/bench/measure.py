@@ -49,9 +49,9 @@ from billing.registries import import_registry
 from debtors import batch_tasks, batches, documents
 from debtors import selectors as debtor_selectors
 from debtors.models import DebtCase, DebtDocument, DocumentBatch
-from meters.selectors import month_end
-from vodokanal import clock
 from vodokanal.bench.city import BENCH_EMAIL_DOMAIN, City
+from vodokanal.common import clock
+from vodokanal.common.months import month_end
 
 MIB = 1024 * 1024
 
@@ -614,7 +614,7 @@ def registry_file(city: City, *, lines: int, nonce: str) -> bytes:
 
 
 def add_month_text(month: date, count: int) -> str:
-    from meters.selectors import add_months
+    from vodokanal.common.months import add_months
 
     return f"{add_months(month, count):%m%Y}"
 

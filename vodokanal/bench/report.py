@@ -17,9 +17,9 @@ import weasyprint
 from django.db import connection
 from django.utils import timezone
 
-from vodokanal import clock
 from vodokanal.bench.city import City
 from vodokanal.bench.measure import LoadResult, Step
+from vodokanal.common import clock
 
 BEGIN = "<!-- bench:results N={accounts} -->"
 END = "<!-- /bench:results N={accounts} -->"

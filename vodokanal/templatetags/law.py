@@ -1,8 +1,8 @@
-"""`{% law "key" %}`: a legal citation from the one table (vodokanal/law.py)."""
+"""`{% law "key" %}`: a legal citation from the one table (vodokanal/common/law.py)."""
 
 from django import template
 
-from vodokanal.law import LAW
+from vodokanal.common.law import LAW
 
 register = template.Library()
 

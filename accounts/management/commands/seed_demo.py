@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 from accounts.demo import seed_demo_accounts
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class Command(BaseCommand):

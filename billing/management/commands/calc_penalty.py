@@ -14,9 +14,9 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.money import to_kopecks
 from billing.penalties import PenaltyLine, PenaltyResult, calculation_from_json
 from billing.selectors import penalty_tables
+from vodokanal.common.money import to_kopecks
 
 BAD_INPUT = 2  # exit status when the input cannot be read or is refused
 

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from billing import cbr, penalties
 from billing.models import KeyRate
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class Command(BaseCommand):

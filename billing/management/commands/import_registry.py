@@ -12,9 +12,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.amount_words import format_rub
 from billing.models import PaymentAgent
 from billing.registries import import_registry
+from vodokanal.common.amount_words import format_rub
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing import services
-from vodokanal import clock
+from vodokanal.common import clock
 
 
 class Command(BaseCommand):

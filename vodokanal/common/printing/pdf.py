@@ -4,7 +4,7 @@ A batch writes each document as soon as it is laid out (a laid-out page holds me
 boxes: keeping a batch of 200 for one merged write cost 700 MiB) and joins the finished
 files with pypdf, which copies their objects instead of writing the pages a second time.
 A batch of one template lays out each form once and draws the fields over it
-(billing/pdf_forms.py)."""
+(vodokanal/common/printing/pdf_forms.py)."""
 
 import io
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from pypdf import PdfWriter
 from weasyprint import HTML
 
-from billing import pdf_forms
+from vodokanal.common.printing import pdf_forms
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:

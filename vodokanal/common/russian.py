@@ -1,6 +1,7 @@
-"""Russian text helpers shared by every app (the leftmost app, so all may import it):
-plural forms, dates and volumes as a Russian reader writes them, names in the dative
-(pytrovich for people, pymorphy3 for positions) and quotes within quotes."""
+"""Russian text as a Russian reader writes it: plural forms, dates, months, volumes and
+rates, names in the dative (pytrovich for people, pymorphy3 for positions), quotes within
+quotes. Money in figures and words: vodokanal/common/amount_words.py. The bottom layer: imports no
+app."""
 
 import re
 from datetime import date
@@ -124,3 +125,32 @@ def size_text(limit: int) -> str:
     if limit >= 1024:
         return f"{limit / 1024:.3g} КБ".replace(".", ",")
     return f"{limit} байт"
+
+
+# --- Volumes, months and rates as pages and documents show them (the templates take these
+# as filters: billing/templatetags/money.py; money: vodokanal/common/amount_words.py) ---
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+
+def m3(volume: Decimal | None) -> str:
+    """Decimal("12.345") -> "12,345\u00a0м³"."""
+    if volume is None:
+        return ""
+    return f"{ru_volume(volume)}\u00a0м³"
+
+
+def month_ru(month: date | None) -> str:
+    """date(2026, 11, 1) -> "ноябрь 2026"."""
+    if month is None:
+        return ""
+    return f"{MONTHS[month.month - 1]} {month.year}"
+
+
+def percent(rate: Decimal) -> str:
+    """Decimal("16.50") -> "16,5 %"."""
+    text = f"{rate.normalize():f}".replace(".", ",")
+    return f"{text}\u00a0%"

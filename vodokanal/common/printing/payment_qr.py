@@ -24,10 +24,7 @@ from decimal import Decimal
 
 import segno
 
-from billing import qr_mask
-from billing.money import to_kopecks
-
-qr_mask.install()  # segno's choice of the data mask, made in a fraction of its time
+from vodokanal.common.money import to_kopecks
 
 HEADER = "ST00012"
 SEPARATOR = "|"

@@ -13,7 +13,7 @@ Nothing is assumed: the layout must prove that a field can't move anything else.
 is one line, in a fixed-layout table or a plain block, and either the last text on its line
 (left-aligned) or alone on it (right-aligned or centred). A form that breaks a rule, a
 value wider than its place or with a character the font lacks, sends the document to a
-whole layout of its own, as one document is rendered (billing/pdf.py): every file reads as
+whole layout of its own, as one document is rendered (vodokanal/common/printing/pdf.py): every file reads as
 WeasyPrint lays it out.
 """
 

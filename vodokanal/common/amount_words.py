@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from num2words import num2words
 
-from accounts.russian import plural_ru
-from billing.money import to_kopecks
+from vodokanal.common.money import to_kopecks
+from vodokanal.common.russian import plural_ru
 
 NBSP = "\u00a0"
 ROUBLE_SIGN = "₽"
@@ -67,3 +67,20 @@ def amount_with_words(amount: Decimal) -> str:
     (the spaces inside the figure and before ``₽`` are U+00A0).
     """
     return f"{format_rub(amount)} ({amount_in_words(amount)})"
+
+
+# Money as pages and documents show it (the templates take these as filters too).
+
+
+def rub(amount: Decimal | None) -> str:
+    """Decimal("-1234.5") -> "−1 234,50 ₽" with non-breaking spaces; None -> ""."""
+    if amount is None:
+        return ""
+    sign = "−" if amount < 0 else ""
+    return sign + format_rub(abs(amount))
+
+
+def rub_abs(amount: Decimal | None) -> str:
+    """The amount without its sign, where the label says which way it goes (a debt or an
+    overpayment): Decimal("-120") -> "120,00 ₽"."""
+    return rub(abs(amount)) if amount is not None else ""

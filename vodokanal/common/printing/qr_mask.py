@@ -8,7 +8,7 @@ the 35 ms a receipt's code took (issue 8). This module scores the same rules on 
 and picks the same mask with the same matrix; tests/billing/test_payment_qr.py compares it
 with segno's own search on hundreds of payloads.
 
-`install()` puts it in place of segno's search (segno's encoder looks the function up in its
+`install()`, called once at start-up (vodokanal/apps.py), puts it in place of segno's search (segno's encoder looks the function up in its
 module on every call); the choice and the symbol are unchanged, only faster. Micro QR codes,
 which the receipts never use, keep segno's own function.
 """
