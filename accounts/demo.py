@@ -1,4 +1,4 @@
-"""A demo city for `make run`: deterministic, so `seed_demo` is idempotent (issue 2).
+"""A demo city for `make run`: deterministic, so `seed_demo` is idempotent (docs/architecture.md §11).
 
 Krasnodar streets and plausible names; identifiers carry valid check digits. Later apps add
 meters, readings, payments and debts to the same accounts in their own seeding steps."""

@@ -1,4 +1,4 @@
-"""Users, subscribers and their personal accounts (design: accounts)."""
+"""Users, subscribers and their personal accounts (docs/architecture.md §1)."""
 
 import secrets
 
@@ -93,7 +93,7 @@ class Subscriber(models.Model):
     """A party to the water supply contract: a person or an organisation."""
 
     class Kind(models.TextChoices):
-        """The four debtor categories of the law on penalties (penalties.md §2)."""
+        """The four debtor categories of the law on penalties (docs/penalties.md §2)."""
 
         INDIVIDUAL = "individual", "Физическое лицо"
         HOUSING_COOP = "housing_coop", "ТСЖ, ЖСК, жилищный кооператив"
@@ -126,7 +126,7 @@ class Subscriber(models.Model):
     phone = models.CharField("телефон", max_length=30, blank=True)
     contract_number = models.CharField("номер договора", max_length=50, blank=True)
     contract_date = models.DateField("дата договора", null=True, blank=True)
-    # Penalties run from the day after the due day of the next month (penalties.md section 1).
+    # Penalties run from the day after the due day of the next month (docs/penalties.md §1).
     due_day = models.PositiveSmallIntegerField("день оплаты", default=10)
     socially_important = models.BooleanField(
         "социально значимый объект",

@@ -1,4 +1,4 @@
-"""Reads of accounts: ownership is part of every query (design: security)."""
+"""Reads of accounts: ownership is part of every query (docs/architecture.md §10)."""
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet

@@ -1,4 +1,4 @@
-"""Check digits of Russian identifiers (formats.md section 6) and of our account numbers.
+"""Check digits of Russian identifiers (docs/formats.md §6) and of our account numbers.
 
 Pure predicates (`is_valid_*`) are used by the services and the phone line; the
 `validate_*` wrappers raise Django's ValidationError with a Russian message and sit on
@@ -116,7 +116,7 @@ def _account_key_ok(prefix: str, account: str) -> bool:
 
 def is_valid_settlement_account(account: str, bic: str) -> bool:
     """A settlement account (20 digits) with its bank's BIC: the control key over the BIC's
-    last 3 digits and the account (formats.md §6)."""
+    last 3 digits and the account (docs/formats.md §6)."""
     return (
         is_valid_bic(bic)
         and len(account) == 20
@@ -128,7 +128,7 @@ def is_valid_settlement_account(account: str, bic: str) -> bool:
 
 def is_valid_correspondent_account(account: str, bic: str) -> bool:
     """The bank's correspondent account (20 digits, 301…): the control key over "0", the
-    BIC's 5th and 6th digits and the account (formats.md §6)."""
+    BIC's 5th and 6th digits and the account (docs/formats.md §6)."""
     return (
         is_valid_bic(bic)
         and len(account) == 20

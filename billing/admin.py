@@ -28,7 +28,7 @@ from billing.models import (
     ReceiptBatch,
     Tariff,
 )
-from billing.reconciliation import reconciliation_act
+from billing.payments.reconciliation import reconciliation_act
 from billing.selectors import balance_of
 from billing.views import act_response
 from meters.admin import form_page
@@ -385,5 +385,6 @@ class PaymentChannelAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-# Admin modules of the payment parts live beside their code.
-from billing import online_admin, registry_admin  # noqa: E402, F401
+# The payment parts' admin pages live beside their code (billing/payments/).
+from billing.payments.online import admin as online_admin  # noqa: E402, F401
+from billing.payments.registries import admin as registry_admin  # noqa: E402, F401

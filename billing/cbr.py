@@ -1,4 +1,4 @@
-"""The Bank of Russia's key-rate service (penalties.md §3): DailyInfo SOAP, KeyRateXML.
+"""The Bank of Russia's key-rate service (docs/penalties.md §3): DailyInfo SOAP, KeyRateXML.
 
 The service answers with the key rate of every working day of a date range, newest first:
 

@@ -1,4 +1,4 @@
-"""The charges of a billing run, in set-based SQL (design: the monthly cycle, step 2).
+"""The charges of a billing run, in set-based SQL (docs/architecture.md §7).
 
 A handful of INSERT ... SELECT statements bill every account of the period at once; no
 Python loop touches an account. `bill_period` runs them inside the run's transaction:
@@ -7,7 +7,7 @@ Python loop touches an account. `bill_period` runs them inside the run's transac
 2. reversals of billed readings that staff have since rejected or superseded;
 3. reversals of estimates (average, norm) that a newly billed reading now covers;
 4. estimates for meters with no reading this month: the average, then the norm (ПП 354
-   п. 59, 60; penalties.md section 7), the norm with the coefficient for a broken or
+   п. 59, 60; docs/penalties.md §7), the norm with the coefficient for a broken or
    unverified meter;
 5. the norm x residents where the account has no meter of that water;
 6. one charge per account and service: volume of the month x the tariff in force, by days

@@ -1,4 +1,4 @@
-"""Demo billing for the demo city (issue 4): tariffs, norms, a year of closed periods billed
+"""Demo billing for the demo city (docs/architecture.md §7): tariffs, norms, a year of closed periods billed
 by the real run, and payments with a realistic share of late payers and debtors.
 
 Idempotent: once tariffs exist, nothing is added. Each past month is billed and closed in
@@ -20,7 +20,7 @@ from billing.models import (
     Service,
     Tariff,
 )
-from billing.registries import import_registry
+from billing.payments.registries.services import import_registry
 from meters.models import Meter, MeterReading
 from vodokanal.common.money import ZERO, to_kopecks
 from vodokanal.common.months import add_months, month_start

@@ -1,4 +1,4 @@
-"""Legal data for penalties and court fees, as seed rows (penalties.md §3, §4, §9).
+"""Legal data for penalties and court fees, as seed rows (docs/penalties.md §3, §4, §9).
 
 Staff edit these in tables; a data migration loads them from here. Each row is a small
 frozen dataclass or named tuple from billing.penalties, so `dataclasses.asdict(row)` /
@@ -9,7 +9,7 @@ Amounts and rates are Decimal built from strings; rates are percent a year.
 from datetime import date
 from decimal import Decimal
 
-from billing.penalties import FeeBand, KeyRate, Moratorium, RateCap
+from billing.penalties import KeyRate, Moratorium, RateCap
 
 # Bank of Russia key rate (equal to the refinancing rate since 2016), effective from the
 # date given, percent a year. Later decisions come from the Bank of Russia's key-rate service.
@@ -97,36 +97,3 @@ RATE_CAPS: list[RateCap] = [
         ),
     ),
 ]
-
-# State fee for a property claim, general courts and magistrates: НК РФ ст. 333.19 п. 1
-# пп. 1 as amended in 2024. A court order costs half of it (пп. 2).
-GENERAL_COURT_FEE_SCALE: list[FeeBand] = [
-    FeeBand(up_to=Decimal("100000"), base=Decimal("4000")),
-    FeeBand(Decimal("300000"), Decimal("4000"), Decimal("3"), Decimal("100000")),
-    FeeBand(Decimal("500000"), Decimal("10000"), Decimal("2.5"), Decimal("300000")),
-    FeeBand(Decimal("1000000"), Decimal("15000"), Decimal("2"), Decimal("500000")),
-    FeeBand(Decimal("3000000"), Decimal("25000"), Decimal("1"), Decimal("1000000")),
-    FeeBand(Decimal("8000000"), Decimal("45000"), Decimal("0.7"), Decimal("3000000")),
-    FeeBand(Decimal("24000000"), Decimal("80000"), Decimal("0.35"), Decimal("8000000")),
-    FeeBand(Decimal("50000000"), Decimal("136000"), Decimal("0.3"), Decimal("24000000")),
-    FeeBand(
-        None, Decimal("214000"), Decimal("0.15"), Decimal("50000000"), max_fee=Decimal("900000")
-    ),
-]
-
-# State fee for a property claim in an arbitrazh court: НК РФ ст. 333.21 п. 1 пп. 1 as
-# amended in 2024.
-ARBITRAZH_COURT_FEE_SCALE: list[FeeBand] = [
-    FeeBand(up_to=Decimal("100000"), base=Decimal("10000")),
-    FeeBand(Decimal("1000000"), Decimal("10000"), Decimal("5"), Decimal("100000")),
-    FeeBand(Decimal("10000000"), Decimal("55000"), Decimal("3"), Decimal("1000000")),
-    FeeBand(Decimal("50000000"), Decimal("325000"), Decimal("1"), Decimal("10000000")),
-    FeeBand(
-        None, Decimal("725000"), Decimal("0.5"), Decimal("50000000"), max_fee=Decimal("10000000")
-    ),
-]
-
-STATE_FEE_SCALES: dict[str, list[FeeBand]] = {
-    "general": GENERAL_COURT_FEE_SCALE,
-    "arbitrazh": ARBITRAZH_COURT_FEE_SCALE,
-}

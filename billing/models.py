@@ -1,5 +1,5 @@
 """Billing: tariffs and norms, periods, the append-only ledger, payments, legal rate data
-and receipts (design: billing; penalties.md; formats.md section 3).
+and receipts (docs/architecture.md §4, §7; docs/penalties.md; docs/formats.md §3).
 
 Amounts are signed in the ledger: a charge or a penalty raises what the subscriber owes
 (+), a payment lowers it (-). The balance, the debt by month and its age are derived from the
@@ -276,7 +276,7 @@ class MeterVolume(models.Model):
 
 
 def default_registry_columns() -> dict[str, int]:
-    """The Sberbank-kind layout of formats.md section 1: field -> column (0-based)."""
+    """The Sberbank-kind layout of docs/formats.md §1: field -> column (0-based)."""
     return {
         "date": 0, "time": 1, "branch": 2, "office": 3, "operation": 4, "account": 5,
         "payer": 6, "address": 7, "period": 8, "amount": 9, "transferred": 10,
@@ -397,7 +397,7 @@ class Payment(models.Model):
     external_id = models.CharField("номер операции", max_length=64)
     # The month the payer named (registry field, receipt QR); allocation goes there first.
     for_month = models.DateField("за месяц", null=True, blank=True)
-    # Penalties are paid only when the payer says so (penalties.md section 6).
+    # Penalties are paid only when the payer says so (docs/penalties.md §6).
     for_penalty = models.BooleanField("в оплату пени", default=False)
     agent = models.ForeignKey(
         PaymentAgent,
@@ -569,7 +569,7 @@ class LedgerEntry(models.Model):
 
 
 class KeyRate(models.Model):
-    """A Bank of Russia key-rate decision (penalties.md section 3)."""
+    """A Bank of Russia key-rate decision (docs/penalties.md §3)."""
 
     class Source(models.TextChoices):
         SEED = "seed", "Начальные данные"
@@ -594,7 +594,7 @@ class KeyRate(models.Model):
 
 
 class Moratorium(models.Model):
-    """Days on which no penalty accrues (penalties.md section 4)."""
+    """Days on which no penalty accrues (docs/penalties.md §4)."""
 
     date_from = models.DateField("с")
     date_to = models.DateField("по")
@@ -620,7 +620,7 @@ class Moratorium(models.Model):
 
 
 class RateCap(models.Model):
-    """On these days the key rate used is at most `rate` (penalties.md section 4)."""
+    """On these days the key rate used is at most `rate` (docs/penalties.md §4)."""
 
     date_from = models.DateField("с")
     date_to = models.DateField("по")

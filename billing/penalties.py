@@ -1,9 +1,9 @@
 """The penalty engine (пени): pure functions over plain data.
 
 No ORM, no settings, no clock: debts, payments, key rates, moratoria and caps all arrive as
-arguments, so every worked example in penalties.md §10 is a one-line test case. Each rule
-names the section of penalties.md it comes from. State court fees (penalties.md §9) live
-here too: they are the other piece of legal arithmetic that claims need.
+arguments, so every worked example in docs/penalties.md §10 is a one-line test case. Each rule
+names the section of docs/penalties.md it comes from. State court fees (docs/penalties.md §9) are
+debtors' (debtors/court_fees.py).
 """
 
 import re
@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any, NamedTuple, TypeVar
 
-from vodokanal.common.money import ZERO, to_kopecks, to_whole_roubles
+from vodokanal.common.money import ZERO, to_kopecks
 
 ONE_DAY = timedelta(days=1)
 FREE_DAYS = 30  # days 1-30 of delay are free for individuals and housing cooperatives
@@ -30,8 +30,8 @@ Choice = TypeVar("Choice", bound=StrEnum)
 
 
 class DebtorCategory(StrEnum):
-    """Who owes; decides the free days and fractions (penalties.md §2; the citations are in
-    billing/law.py)."""
+    """Who owes; decides the free days and fractions (docs/penalties.md §2; the citations are in
+    vodokanal/common/law.py)."""
 
     INDIVIDUAL = "individual"  # days 1-30 free, 1/300 on days 31-90, 1/130 from day 91
     HOUSING_COOP = "housing_coop"  # ТСЖ, ЖСК: as individuals
@@ -45,7 +45,7 @@ class DebtorCategory(StrEnum):
 
 
 class RateMode(StrEnum):
-    """Which key rate a day of delay uses (penalties.md §3)."""
+    """Which key rate a day of delay uses (docs/penalties.md §3)."""
 
     PAYMENT_DAY = "payment_day"  # one rate per month: on the day it is paid in full, else as_of
     PER_DAY = "per_day"  # every day at the rate in force on that day
@@ -60,7 +60,7 @@ class KeyRate(NamedTuple):
 
 @dataclass(frozen=True)
 class Moratorium:
-    """Days on which no penalty accrues, inclusive (penalties.md §4).
+    """Days on which no penalty accrues, inclusive (docs/penalties.md §4).
 
     With `months_ended_before` set, only debts for months that ended before that date are
     frozen (the 2022 bankruptcy moratorium); otherwise every debt is (2020).
@@ -74,7 +74,7 @@ class Moratorium:
 
 @dataclass(frozen=True)
 class RateCap:
-    """On these days (inclusive) the rate is at most `rate` percent (penalties.md §4)."""
+    """On these days (inclusive) the rate is at most `rate` percent (docs/penalties.md §4)."""
 
     date_from: date
     date_to: date
@@ -84,7 +84,7 @@ class RateCap:
 
 @dataclass(frozen=True)
 class Debt:
-    """The charges of one month and the last day to pay them without penalty (§1)."""
+    """The charges of one month and the last day to pay them without penalty (docs/penalties.md §1)."""
 
     month: date  # the 1st of the month charged
     amount: Decimal  # what was charged; payments, even early ones, come as Payment rows
@@ -126,7 +126,7 @@ class PenaltyResult:
 
 @lru_cache(maxsize=4096)
 def default_due_on(month: date, *, day: int = DUE_DAY) -> date:
-    """The 10th (or the contract's `day`) of the month after `month` (penalties.md §1)."""
+    """The 10th (or the contract's `day`) of the month after `month` (docs/penalties.md §1)."""
     return _next_month(month).replace(day=day)
 
 
@@ -146,7 +146,7 @@ def calculate_penalty(
     caps: Sequence[RateCap] = (),
     rate_mode: RateMode = RateMode.PAYMENT_DAY,
 ) -> PenaltyResult:
-    """Penalty on `as_of` for the given debts, line by line (penalties.md §2-§6).
+    """Penalty on `as_of` for the given debts, line by line (docs/penalties.md §2–§6).
 
     Payments dated after `as_of` are ignored: the calculation is as of that day. Raises
     ValueError with a Russian message on inconsistent input.
@@ -223,7 +223,7 @@ def _check_money(amount: Decimal, what: str) -> None:
 def allocate_payments(
     debts: Sequence[Debt], payments: Sequence[Payment]
 ) -> dict[date, list[Payment]]:
-    """The parts of each payment that went to each month (penalties.md §6): the one place
+    """The parts of each payment that went to each month (docs/penalties.md §6): the one place
     where payments are allocated (the cabinet's months, overdue debt and the penalty engine
     all read it).
 
@@ -271,8 +271,8 @@ def _debt_lines(
     are those of a day-by-day walk; a year of delay costs a handful of steps, not 365.
     """
     paid_in_full_on = parts[-1].paid_on if sum(p.amount for p in parts) == debt.amount else None
-    # Runs to the day of full payment, which is counted (§2), or to as_of. That day is also
-    # the one whose rate the whole month takes in payment_day mode (§3).
+    # Runs to the day of full payment, which is counted (docs/penalties.md §2), or to as_of. That day is also
+    # the one whose rate the whole month takes in payment_day mode (docs/penalties.md §3).
     last_day = paid_in_full_on or as_of
     first_day = debt.due_on + ONE_DAY
     if first_day > last_day:
@@ -309,7 +309,7 @@ def _debt_lines(
 
 
 def _denominator(category: DebtorCategory, *, days_late: int) -> int | None:
-    """The fraction of the key rate on day `days_late` of delay, None on free days (§2)."""
+    """The fraction of the key rate on day `days_late` of delay, None on free days (docs/penalties.md §2)."""
     if category == DebtorCategory.LEGAL:
         return 130
     if days_late <= category.free_days:
@@ -322,7 +322,7 @@ def _denominator(category: DebtorCategory, *, days_late: int) -> int | None:
 
 
 def _frozen(day: date, month: date, moratoria: Sequence[Moratorium]) -> bool:
-    """Whether a moratorium stops the penalty of `month`'s debt on `day` (§4)."""
+    """Whether a moratorium stops the penalty of `month`'s debt on `day` (docs/penalties.md §4)."""
     return any(
         row.date_from <= day <= row.date_to
         and (row.months_ended_before is None or _next_month(month) <= row.months_ended_before)
@@ -331,7 +331,7 @@ def _frozen(day: date, month: date, moratoria: Sequence[Moratorium]) -> bool:
 
 
 def _rate_on(rates: Sequence[tuple[date, Decimal]], day: date) -> Decimal:
-    """The key rate in force on `day`; after the last decision, the last rate (§3)."""
+    """The key rate in force on `day`; after the last decision, the last rate (docs/penalties.md §3)."""
     index = bisect_right(rates, day, key=_valid_from)
     if index == 0:
         raise ValueError(f"Нет ключевой ставки на {day:%d.%m.%Y}.")
@@ -345,7 +345,7 @@ def _valid_from(rate: tuple[date, Decimal]) -> date:
 def _line(
     month: date, date_from: date, date_to: date, debt: Decimal, rate: Decimal, denominator: int
 ) -> PenaltyLine:
-    """One line; its amount is rounded half-up to kopecks, once (§5)."""
+    """One line; its amount is rounded half-up to kopecks, once (docs/penalties.md §5)."""
     days = (date_to - date_from).days + 1
     amount = to_kopecks(debt * days * rate / 100 / denominator)
     return PenaltyLine(month, date_from, date_to, days, debt, rate, denominator, amount)
@@ -358,7 +358,7 @@ def _percent(rate: Decimal) -> str:
 
 
 def format_lines(result: PenaltyResult) -> list[str]:
-    """The breakdown in the text layout of penalties.md §10, one string per line.
+    """The breakdown in the text layout of docs/penalties.md §10, one string per line.
 
     The total line ('total: 438.46') is not included; print `result.total` after these.
     """
@@ -370,7 +370,7 @@ def format_lines(result: PenaltyResult) -> list[str]:
     ]
 
 
-# --- The JSON input of `manage.py calc_penalty` (penalties.md §10) ---
+# --- The JSON input of `manage.py calc_penalty` (docs/penalties.md §10) ---
 
 _TOP_KEYS = {"debtor", "as_of", "rate_mode", "debts", "payments"}
 _DEBT_KEYS = {"period", "amount", "due_on"}
@@ -384,7 +384,7 @@ def calculation_from_json(
     moratoria: Sequence[Moratorium] = (),
     caps: Sequence[RateCap] = (),
 ) -> PenaltyResult:
-    """Validate the JSON input of penalties.md §10 and calculate it.
+    """Validate the JSON input of docs/penalties.md §10 and calculate it.
 
     A debt may carry its own "due_on" (ISO date); by default it is the 10th of the next
     month. Amounts are strings (or integers), never JSON floats. Raises ValueError with a
@@ -471,48 +471,3 @@ def _json_amount(value: object, what: str) -> Decimal:
         except InvalidOperation:
             pass
     raise ValueError(f'{what}: {value!r} — ожидается сумма строкой, например "1500.00".')
-
-
-# --- State court fees (penalties.md §9) ---
-
-
-@dataclass(frozen=True)
-class FeeBand:
-    """One row of a state-fee scale (НК РФ ст. 333.19, 333.21).
-
-    For a claim up to `up_to` roubles inclusive (None: no upper bound) the fee is
-    `base` + `percent` % of the part of the claim over `over`, kept within min/max.
-    """
-
-    up_to: Decimal | None
-    base: Decimal
-    percent: Decimal = ZERO
-    over: Decimal = ZERO
-    min_fee: Decimal | None = None
-    max_fee: Decimal | None = None
-
-
-def _exact_fee(claim: Decimal, scale: Sequence[FeeBand]) -> Decimal:
-    if not isinstance(claim, Decimal) or claim <= ZERO:
-        raise ValueError("Цена иска должна быть положительной суммой.")
-    for band in sorted(scale, key=lambda band: (band.up_to is None, band.up_to or ZERO)):
-        if band.up_to is None or claim <= band.up_to:
-            fee = band.base + (claim - band.over) * band.percent / 100
-            if band.min_fee is not None:
-                fee = max(fee, band.min_fee)
-            if band.max_fee is not None:
-                fee = min(fee, band.max_fee)
-            return fee
-    raise ValueError(f"Цена иска {claim} выходит за шкалу госпошлины.")
-
-
-def state_fee(claim: Decimal, scale: Sequence[FeeBand]) -> Decimal:
-    """State fee for a property claim of `claim` roubles, in whole roubles (§9)."""
-    return to_whole_roubles(_exact_fee(claim, scale))
-
-
-def court_order_fee(claim: Decimal, scale: Sequence[FeeBand]) -> Decimal:
-    """Fee for an application for a court order: 50 % of the claim fee (НК РФ ст. 333.19
-    п. 1 пп. 2; ст. 333.21 for arbitrazh). Half of the claim fee as it is paid (whole
-    roubles), then rounded to whole roubles again."""
-    return to_whole_roubles(state_fee(claim, scale) / 2)

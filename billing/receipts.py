@@ -1,4 +1,4 @@
-"""The monthly receipt (ЕПД): its figures from the ledger, and its PDF (formats.md §3).
+"""The monthly receipt (ЕПД): its figures from the ledger, and its PDF (docs/formats.md §3).
 
 Every figure is read from the ledger of periods up to the receipt's month, so the receipt
 of the latest period shows exactly the ledger's balance.
@@ -75,7 +75,7 @@ class ReceiptData:
     @property
     def to_pay(self) -> Decimal:
         """The sum of the QR code: the principal owed; penalties are paid when the payer
-        says so (penalties.md §6), so they are printed apart."""
+        says so (docs/penalties.md §6), so they are printed apart."""
         return max(self.principal_due, ZERO)
 
     @property

@@ -1,5 +1,5 @@
 """The utility's payment requisites (settings.UTILITY) checked as a bank checks them
-(formats.md §6): a Django system check refuses to start with wrong ones, and no receipt or
+(docs/formats.md §6): a Django system check refuses to start with wrong ones, and no receipt or
 QR code is made with them."""
 
 from django.core.checks import Error, register

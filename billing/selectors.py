@@ -46,7 +46,7 @@ CATEGORY_OF_KIND = {
 
 @dataclass(frozen=True)
 class PenaltyTables:
-    """The legal data the engine needs, as plain rows (penalties.md sections 3, 4)."""
+    """The legal data the engine needs, as plain rows (docs/penalties.md §3, §4)."""
 
     key_rates: tuple[penalties.KeyRate, ...]
     moratoria: tuple[penalties.Moratorium, ...]
@@ -77,7 +77,7 @@ def penalty_tables() -> PenaltyTables:
 
 @dataclass(frozen=True)
 class Balance:
-    """What the account owes on a day: principal and penalties apart (penalties.md §6)."""
+    """What the account owes on a day: principal and penalties apart (docs/penalties.md §6)."""
 
     principal: Decimal  # + debt, - overpayment (credit)
     penalty: Decimal
@@ -236,7 +236,7 @@ class MonthDebt:
 
 
 def debt_by_month(account: PersonalAccount, *, on: date | None = None) -> list[MonthDebt]:
-    """Every billed month, oldest first, with payments allocated as the law says (§6)."""
+    """Every billed month, oldest first, with payments allocated as the law says (docs/penalties.md §6)."""
     on = on or clock.today()
     return months_of(engine_inputs([account.pk], as_of=on)[account.pk], on=on)
 
@@ -464,13 +464,13 @@ def payment_channels() -> QuerySet[PaymentChannel]:
 
 def days_of_delay(*, since: date, on: date) -> int:
     """Days overdue on `on` of a debt whose first day of delay is `since` (the day after its
-    due date): `since` is day 1, as the penalty engine counts (penalties.md §1); 0 before."""
+    due date): `since` is day 1, as the penalty engine counts (docs/penalties.md §1); 0 before."""
     return max((on - since).days + 1, 0)
 
 
 @dataclass(frozen=True)
 class Overdue:
-    """An account's principal that is past its due date on a day (penalties.md §1, §6):
+    """An account's principal that is past its due date on a day (docs/penalties.md §1, §6):
     «Просроченный долг на {on}»."""
 
     debt: Decimal  # unpaid principal of the months whose due date has passed

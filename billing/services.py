@@ -22,13 +22,11 @@ from django.db.models.functions import Coalesce, Least
 from accounts.models import PersonalAccount, User
 from billing import charges, permissions, selectors, tasks
 from billing import receipts as billing_receipts
-from billing.accruals import build_accrual_registry
 from billing.models import (
     BillingRun,
     LedgerEntry,
     MeterVolume,
     Payment,
-    PaymentAgent,
     Period,
     Receipt,
     ReceiptBatch,
@@ -116,21 +114,18 @@ def start_scheduled_billing() -> BillingRun | None:
 
 
 def issue_scheduled_receipts() -> int:
-    """The beat's receipts and the agents' accrual registries for the current month, once
-    its run is done (the banks' apps then show the new amounts due)."""
+    """The beat's receipts for the current month, once its run is done (the payment agents'
+    accrual registries follow: billing/payments/accruals.py)."""
     period = ensure_period(clock.today())
     try:
-        count = issue_receipts(period_id=period.pk)
+        return issue_receipts(period_id=period.pk)
     except ValidationError as error:
         logger.warning("scheduled receipts for period %s skipped: %s", period.pk, error.code)
         return 0
-    for agent in PaymentAgent.objects.filter(is_active=True):
-        build_accrual_registry(agent=agent, period=period)
-    return count
 
 
 def run_billing(*, run_id: int, penalties_in_tasks: bool = False) -> BillingRun:
-    """Charges, then penalties, for the run's period (design: monthly cycle, steps 2-3).
+    """Charges, then penalties, for the run's period (docs/architecture.md §7).
 
     A rerun for an open period replaces the period's charges, automatic adjustments and
     penalties; the ledger of closed periods is never touched. A refusal (no tariff, closed
@@ -245,7 +240,7 @@ def _check_can_run(period: Period, *, on: date) -> None:
 
 
 def book_penalties(*, run_id: int) -> Decimal:
-    """Penalties to the run's run_date for every account that owes (penalties.md),
+    """Penalties to the run's run_date for every account that owes (docs/penalties.md §11),
     here, one step after another: the same steps as the worker's tasks
     (start_penalty_tasks), with the same ledger and run totals as the result.
 
@@ -392,7 +387,7 @@ def finish_billing_run(*, run_id: int) -> BillingRun:
 
 @transaction.atomic(durable=True)
 def close_period(*, period_id: int, user: User | None = None) -> Period:
-    """Close a billed month for good and open the next (design: monthly cycle, step 6)."""
+    """Close a billed month for good and open the next (docs/architecture.md §6)."""
     permissions.require(user, "close_period")
     period = Period.objects.select_for_update().get(pk=period_id)
     if not period.is_open:
@@ -453,7 +448,7 @@ def register_payments(payments: Sequence[NewPayment], *, user: User | None = Non
 
 @transaction.atomic
 def book_payments(payments: Sequence[NewPayment], *, user: User | None = None) -> list[int]:
-    """Book payments in the open period (penalties.md section 6), all or none; returns
+    """Book payments in the open period (docs/penalties.md §6), all or none; returns
     their ids in order.
 
     Idempotent per (source, external_id): a repeated registry line or notification gets

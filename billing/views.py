@@ -14,12 +14,12 @@ from accounts.models import PersonalAccount
 from accounts.selectors import accounts_of_user
 from billing import selectors, services
 from billing.forms import ActPeriodForm
-from billing.receipts import payee
-from billing.reconciliation import (
+from billing.payments.reconciliation import (
     ReconciliationAct,
     reconciliation_act,
     render_reconciliation_act,
 )
+from billing.receipts import payee
 from vodokanal.common import clock, law
 
 

@@ -1,5 +1,5 @@
 """The monthly notices of debt in batches, and the rendering of a batch with its print file
-for the mail house (issue 6; style §9: a producer plus one small task per batch).
+for the mail house (docs/architecture.md §9; docs/architecture.md §2: a producer plus one small task per batch).
 
 issue_notices is safe to rerun: a case that has the month's notice is skipped (and the
 database's unique (case, kind, period) constraint backs that), and batches left pending by

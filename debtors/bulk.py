@@ -1,4 +1,4 @@
-"""Staff bulk actions over debt cases (issue 6, item 6): send claims, form warnings, hand to
+"""Staff bulk actions over debt cases (docs/architecture.md §9): send claims, form warnings, hand to
 court. The admin starts a job; one worker task walks its cases, calling the same services as
 a single-case move, one transaction per case, and keeps the counters the progress page shows.
 """

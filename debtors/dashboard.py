@@ -1,4 +1,4 @@
-"""The debt-collection dashboard for lawyers and accountants (issue 6, item 6): open cases by
+"""The debt-collection dashboard for lawyers and accountants (docs/architecture.md §9): open cases by
 stage, cases opened and closed by month, the monthly collection rate, and a bar chart of it.
 
 Reads only; every figure is one set-based query, whatever the number of cases.

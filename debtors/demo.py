@@ -1,4 +1,4 @@
-"""Demo debt collection (issue 6): cases opened from the demo ledger, this month's notices,
+"""Demo debt collection (docs/architecture.md §9): cases opened from the demo ledger, this month's notices,
 a claim to an organisation, a warning to a person, and the published lists.
 
 Idempotent: once a case exists, nothing is added. Documents are queued for the worker.

@@ -1,4 +1,4 @@
-"""Debt documents to PDF (formats.md section 4): the context each template needs, the render
+"""Debt documents to PDF (docs/formats.md §4): the context each template needs, the render
 that a worker runs, and the e-mail that follows it.
 
 A document's figures were fixed when it was issued (DebtDocument.data, written from
@@ -57,7 +57,7 @@ RESTORE_DAYS = 2
 
 @dataclass(frozen=True)
 class PenaltyRow:
-    """One line of the penalty calculation as the document prints it (penalties.md §5)."""
+    """One line of the penalty calculation as the document prints it (docs/penalties.md §5)."""
 
     month: date
     date_from: date
@@ -159,10 +159,10 @@ def parse_figures(document: DebtDocument) -> Figures:
 
 
 def payment_qrs(document: DebtDocument, figures: Figures) -> list[PaymentQr]:
-    """The payment QR codes of a notice or a claim (ГОСТ Р 56042-2014, formats.md §2).
+    """The payment QR codes of a notice or a claim (ГОСТ Р 56042-2014, docs/formats.md §2).
 
     The first pays the overdue debt (the document's principal); penalties are a separate
-    debt paid when the payer says so (penalties.md §6), so a second code, whose purpose
+    debt paid when the payer says so (docs/penalties.md §6), so a second code, whose purpose
     starts with «Пени», pays them. No PaymPeriod: it would name one month, and the debt
     spans several (a payment naming no month goes to the oldest first).
     """

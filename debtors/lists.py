@@ -1,10 +1,10 @@
-"""The published lists (issue 6, item 5): debtor organisations and good payers, a monthly
+"""The published lists (docs/architecture.md §9): debtor organisations and good payers, a monthly
 snapshot shown on public pages without login.
 
 Only organisations are ever published: legal entities and managing organisations with a
 10-digit INN. Individuals are never read into a list, and an individual entrepreneur (ИП,
 a 12-digit INN) is a natural person too, so his name and INN stay off the public pages
-(design: security; 152-ФЗ). The rule is applied twice: in the query that picks the
+(docs/architecture.md §9; 152-ФЗ). The rule is applied twice: in the query that picks the
 candidates and again, in `is_publishable`, on every row before an entry is written.
 
 A snapshot never changes after it is published, except that a lawyer may take an entry off
@@ -123,7 +123,7 @@ def _debtor_rows(*, on: date, limit: Decimal, days: int) -> list[_Row]:
 def _late_in_window(account_ids: list[int], *, start: date, on: date) -> set[int]:
     """Accounts with a month that was overdue on some day after `start` up to `on`: not
     paid in full by its due date, nor before the window began (payments allocated as the
-    law says, penalties.md section 6)."""
+    law says, docs/penalties.md §6)."""
     late = set()
     for account_id, data in billing_selectors.engine_inputs(account_ids, as_of=on).items():
         applied = penalties.allocate_payments(data.debts, data.payments)
@@ -186,7 +186,7 @@ def _publishable_only(subscribers: list[Subscriber]) -> list[Subscriber]:
 
 @transaction.atomic(durable=True)
 def publish_lists(*, on: date) -> tuple[PublishedList, PublishedList]:
-    """Publish the debtor list and the good-payer list as of `on` (issue 6, item 5).
+    """Publish the debtor list and the good-payer list as of `on` (docs/architecture.md §9).
 
     Debtors: organisations whose principal overdue for more than DEBTOR_LIST_MIN_DAYS
     days (default 60), summed over their accounts, is above DEBTOR_LIST_THRESHOLD (default

@@ -1,4 +1,4 @@
-"""The lawyer's view of the published lists (issue 6, item 5): snapshots are read-only
+"""The lawyer's view of the published lists (docs/architecture.md §9): snapshots are read-only
 facts; the one thing staff do is take an entry off at once (debtors.lists.remove_entry)."""
 
 from django.contrib import admin, messages

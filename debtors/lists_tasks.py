@@ -1,4 +1,4 @@
-"""Celery wrapper of the published lists (issue 6, item 5): one service call."""
+"""Celery wrapper of the published lists (docs/architecture.md §9): one service call."""
 
 from celery import shared_task
 from django.db import OperationalError

@@ -1,5 +1,5 @@
 """Debt collection: cases and their stages, documents, instalments, court cases, restrictions
-and the published lists (issue 6; penalties.md sections 8, 9; formats.md section 4).
+and the published lists (docs/architecture.md §9; docs/penalties.md §8, §9; docs/formats.md §4).
 
 A case is opened per account when its debt becomes overdue and walks through explicit
 stages; every move is a service with its legal preconditions, recorded as a CaseEvent.
@@ -140,7 +140,7 @@ class DocumentBatch(models.Model):
 
 class DebtDocument(models.Model):
     """A document of a case, rendered to PDF by a worker and stored; delivery recorded,
-    because legal terms run from delivery (penalties.md section 8)."""
+    because legal terms run from delivery (docs/penalties.md §8)."""
 
     class Kind(models.TextChoices):
         NOTICE = "notice", "Уведомление о задолженности"

@@ -1,7 +1,7 @@
-"""Public pages of the published lists (issue 6, item 5): no login, cacheable, a CSV copy.
+"""Public pages of the published lists (docs/architecture.md §9; CSV: docs/formats.md §8): no login, cacheable, a CSV copy.
 
 Only what debtors.lists published is shown: organisations' names and INNs, never anything
-of a person (design: security). The rules live in debtors.lists; here is only the shape.
+of a person (docs/architecture.md §9). The rules live in debtors.lists; here is only the shape.
 """
 
 from collections.abc import Callable

@@ -8,7 +8,8 @@ from django.db.models import QuerySet, Sum
 
 from billing import selectors as billing_selectors
 from billing.models import LedgerEntry
-from billing.penalties import FeeBand, PenaltyLine
+from billing.penalties import PenaltyLine
+from debtors.court_fees import FeeBand
 from debtors.models import CourtCase, DebtCase, InstallmentAgreement, StateFeeBand
 from vodokanal.common.money import ZERO
 
@@ -109,7 +110,7 @@ def fee_scale(scale: str) -> list[FeeBand]:
 
 
 def payments_after_decision(court_case: CourtCase) -> QuerySet[LedgerEntry]:
-    """The account's ledger payments booked after the court's decision (issue 6, item 4)."""
+    """The account's ledger payments booked after the court's decision (docs/architecture.md §9)."""
     return LedgerEntry.objects.filter(
         account_id=court_case.case.account_id,
         kind=LedgerEntry.Kind.PAYMENT,

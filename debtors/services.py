@@ -1,5 +1,5 @@
 """Debt collection: every move of a case is a function here, with the legal preconditions
-it needs (penalties.md sections 8, 9). Documents are created here and rendered by workers.
+it needs (docs/penalties.md §8, §9). Documents are created here and rendered by workers.
 
 Case figures (debt, months, penalty) are refreshed from the ledger by update_cases; the
 ledger is the truth, the case only follows it.
@@ -16,8 +16,8 @@ from django.db import transaction
 from accounts.models import User
 from billing import selectors as billing_selectors
 from billing.models import Period
-from billing.penalties import court_order_fee, state_fee
 from debtors import selectors, tasks
+from debtors.court_fees import court_order_fee, state_fee
 from debtors.models import (
     FINAL_STAGES,
     CaseEvent,
@@ -461,7 +461,7 @@ def _warning_days(case: DebtCase) -> int:
 
 
 def _restriction_refusal(case: DebtCase, *, on: date) -> str:
-    """Why service may not be restricted now ('' when it may): penalties.md section 8."""
+    """Why service may not be restricted now ('' when it may): docs/penalties.md §8."""
     subscriber = case.account.subscriber
     if subscriber.is_legal_entity:
         if subscriber.socially_important:

@@ -1,4 +1,4 @@
-"""Demo meters and a year of readings for the demo city (issue 3). Idempotent: once meters
+"""Demo meters and a year of readings for the demo city (docs/architecture.md §5). Idempotent: once meters
 exist, nothing is added. Readings are written in bulk with the consumption the
 rules would compute, because the demo needs a past year that no window would accept today."""
 

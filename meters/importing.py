@@ -1,4 +1,4 @@
-"""Import of controllers' readings from CSV or XLSX (issue 3).
+"""Import of controllers' readings from CSV or XLSX (docs/formats.md §7).
 
 The file is checked whole first: a wrong encoding, missing columns or a value that is not a
 number or a date refuses the file and writes nothing. Then, in one transaction, the rows go

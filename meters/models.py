@@ -1,4 +1,4 @@
-"""Meters and their readings (issue 3). Rules live in meters.services.submit_reading."""
+"""Meters and their readings (docs/architecture.md §5). Rules live in meters.services.submit_reading."""
 
 from datetime import date
 from decimal import Decimal
@@ -190,7 +190,7 @@ class MeterReading(models.Model):
 
 
 class PhoneCall(models.Model):
-    """One call to the automatic phone line for readings (issue 7, ivr.md), with the dialog's
+    """One call to the automatic phone line for readings (docs/phone-line.md §7), with the dialog's
     state kept between the platform's requests. The caller's number is for staff only: it never
     appears on public pages or in logs."""
 

@@ -1,6 +1,6 @@
 """Writes of the meters app. Every channel (cabinet, phone line, bank registries, operators,
 controllers' files, meter replacement) stores readings through `submit_readings` (one reading:
-`submit_reading`), so the rules of issue 3 hold everywhere and are written once, in
+`submit_reading`), so the rules of docs/architecture.md §5 hold everywhere and are written once, in
 `_checked_input` and `_decide`."""
 
 import copy
@@ -295,7 +295,7 @@ def submit_readings(
     submitted_by: User | None = None,
     import_batch: ImportBatch | None = None,
 ) -> list[ReadingResult | ValidationError]:
-    """Accept readings by the rules of issue 3 (see `submit_reading`), each on its own: the
+    """Accept readings by the rules of docs/architecture.md §5 (see `submit_reading`), each on its own: the
     result holds, in the order of `readings`, each one's ReadingResult or the ValidationError
     that refused it, and a refusal does not refuse the others. Readings of one meter are
     taken in their order, exactly as if submitted one after another.
@@ -392,7 +392,7 @@ def submit_reading(
     confirmed: bool = False,
     import_batch: ImportBatch | None = None,
 ) -> ReadingResult:
-    """Accept a meter reading by the rules of issue 3 or raise ValidationError (Russian message,
+    """Accept a meter reading by the rules of docs/architecture.md §5 or raise ValidationError (Russian message,
     English code): invalid_value, future_date, window_closed, meter_removed, meter_broken,
     verification_expired, value_too_large, before_installation, earlier_than_previous,
     less_than_previous, needs_confirmation.

@@ -1,6 +1,6 @@
 """The bench cannot rot: a city of 300 accounts, the billing and penalty runs and a small
 registry against their floors, the report, and the load generator against a live server
-(issue 8; the real figures come from `make bench`)."""
+(docs/architecture.md §11 (results: BENCHMARKS.md); the real figures come from `make bench`)."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""The embedded servers of `make run` / `make test` start, serve and stop (issue 2)."""
+"""The embedded servers of `make run` / `make test` start, serve and stop (docs/architecture.md §11)."""
 
 import psycopg2
 import pytest

@@ -1,4 +1,4 @@
-"""The production shape is a valid compose file (issue 2)."""
+"""The production shape is a valid compose file (docs/architecture.md §11)."""
 
 import shutil
 import subprocess

@@ -23,7 +23,7 @@ from django.urls import reverse
 from accounts.models import Subscriber
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.reconciliation import reconciliation_act, render_reconciliation_act
+from billing.payments.reconciliation import reconciliation_act, render_reconciliation_act
 from billing.selectors import FIGURE_LABELS
 from debtors import documents, lists, services, tasks
 from debtors.models import DebtCase

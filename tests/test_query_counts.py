@@ -1,4 +1,4 @@
-"""Queries per page do not grow with the data (issue 8: no N+1 on the main pages).
+"""Queries per page do not grow with the data (docs/architecture.md §11 (results: BENCHMARKS.md): no N+1 on the main pages).
 
 Each page is requested for a small case (one month, one row) and a large one (two years of
 charges, payments and readings; thirty published debtors), and the large one may make no

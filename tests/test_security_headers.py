@@ -1,4 +1,4 @@
-"""Headers of the security review (issue 17, finding 10): every page carries a strict
+"""Headers of the security review (docs/architecture.md §10): every page carries a strict
 Content-Security-Policy, and nothing a signed-in user sees is kept by a cache."""
 
 import re

@@ -221,9 +221,14 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules besides the apps' tasks.py (autodiscovered).
-CELERY_IMPORTS = ["billing.online_tasks", "debtors.batch_tasks", "debtors.lists_tasks"]
+CELERY_IMPORTS = [
+    "billing.payments.tasks",
+    "billing.payments.online.tasks",
+    "debtors.batch_tasks",
+    "debtors.lists_tasks",
+]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The monthly cycle (design): the run the day after the reading window closes, receipts the
+# The monthly cycle docs/architecture.md §6: the run the day after the reading window closes, receipts the
 # day after; days are settings. Crontab times are Moscow time (CELERY_TIMEZONE).
 BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=26)
 LISTS_PUBLISH_DAY = env.int("LISTS_PUBLISH_DAY", default=15)  # the public lists' snapshot
@@ -246,8 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.issue_monthly_receipts",
         "schedule": crontab(hour=4, minute=0, day_of_month=RECEIPTS_DAY),
     },
+    "monthly-accrual-registries": {
+        "task": "billing.payments.tasks.issue_monthly_accrual_registries",
+        "schedule": crontab(hour=4, minute=30, day_of_month=RECEIPTS_DAY),
+    },
     "check-online-payments": {
-        "task": "billing.online_tasks.check_pending_online_payments",
+        "task": "billing.payments.online.tasks.check_pending_online_payments",
         "schedule": crontab(minute="*/10"),
     },
     "debt-cases": {
@@ -303,7 +312,7 @@ DEMO_SEEDERS = [
 # is a function(account) -> rendered HTML.
 ACCOUNT_PANELS = ["billing.views.balance_panel"]
 
-# The account number: 9 digits of a serial and a Luhn check digit (formats.md section 6).
+# The account number: 9 digits of a serial and a Luhn check digit (docs/formats.md §6).
 ACCOUNT_NUMBER_PREFIX = "23"
 
 LOGGING = {
@@ -333,7 +342,7 @@ READINGS_IMPORT_MAX_ROWS = env.int("READINGS_IMPORT_MAX_ROWS", default=100_000)
 READINGS_IMPORT_MAX_COLUMNS = env.int("READINGS_IMPORT_MAX_COLUMNS", default=50)
 IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=100)
 
-# Meter readings (issue 3). Each rule a utility tunes is here.
+# Meter readings (docs/architecture.md §5). Each rule a utility tunes is here.
 READING_WINDOW_DAYS = (15, 25)  # inclusive days of the month when subscribers pass readings
 # A month is billed from the day after its window (billing.selectors.first_billing_day), its
 # receipts after that; every month has the days (28 at most).
@@ -355,15 +364,15 @@ READING_DAILY_LIMIT_NO_RESIDENTS_M3 = env.str(
 )
 METER_VERIFICATION_WARNING_DAYS = 30  # warn this many days before the verification date
 
-# Billing (issue 4): consumption when readings are missing (ПП 354 п. 59, 60; penalties.md
-# section 7). These counts and coefficients have changed over the years, so they are settings.
+# Billing (docs/architecture.md §7): consumption when readings are missing (ПП 354 п. 59, 60; docs/penalties.md
+# §7). These counts and coefficients have changed over the years, so they are settings.
 BILLING_AVERAGE_HISTORY_MONTHS = 6  # the average is taken over up to this many months of readings
 BILLING_AVERAGE_MIN_MONTHS = 3  # ... and at least this many, else the norm
 BILLING_AVERAGE_MAX_MONTHS = 6  # months in a row billed by the average before the norm
 BILLING_FAULTY_AVERAGE_MAX_MONTHS = 3  # the same for a broken or unverified meter
 BILLING_FAULTY_NORM_COEFFICIENT = env.str("BILLING_FAULTY_NORM_COEFFICIENT", default="1.5")
 BILLING_NO_METER_COEFFICIENT = env.str("BILLING_NO_METER_COEFFICIENT", default="1.0")
-# Penalties: which key rate a day of delay uses (penalties.md section 3).
+# Penalties: which key rate a day of delay uses (docs/penalties.md §3).
 PENALTY_RATE_MODE = env.str("PENALTY_RATE_MODE", default="payment_day")
 # The largest correction staff may book at once (billing.services.correction_bound); a
 # decrease is also never larger than what it corrects.
@@ -375,7 +384,7 @@ CBR_DAILY_INFO_URL = env.str(
 # Receipts rendered per Celery task, each batch also merged into one print file.
 RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=200)
 
-# Debt collection (issue 6; penalties.md sections 8, 9).
+# Debt collection (docs/architecture.md §9; docs/penalties.md §8, §9).
 DEBT_CASE_MIN_DEBT = env.str("DEBT_CASE_MIN_DEBT", default="100.00")  # smaller debts open no case
 CLAIM_PAYMENT_DAYS = 10  # the claim's deadline to pay
 COURT_AFTER_CLAIM_DAYS = 30  # АПК РФ ст. 4 ч. 5
@@ -385,7 +394,7 @@ LEGAL_RESTRICTION_NOTICE_DAYS = env.int("LEGAL_RESTRICTION_NOTICE_DAYS", default
 DEBTOR_LIST_THRESHOLD = env.str("DEBTOR_LIST_THRESHOLD", default="50000.00")
 DEBTOR_LIST_MIN_DAYS = env.int("DEBTOR_LIST_MIN_DAYS", default=60)
 
-# Online payment (issue 5): YooKassa in production; the demo bank only in development or
+# Online payment (docs/architecture.md §8): YooKassa in production; the demo bank only in development or
 # when explicitly allowed.
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="demo" if DEBUG else "yookassa")
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
@@ -397,7 +406,7 @@ DEMO_GATEWAY_ENABLED = env.bool("DEMO_GATEWAY_ENABLED", default=DEBUG)
 ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS = env.list("ONLINE_PAYMENT_WEBHOOK_ALLOWED_IPS", default=[])
 ONLINE_PAYMENT_MAX_AMOUNT = env.str("ONLINE_PAYMENT_MAX_AMOUNT", default="600000.00")
 
-# The automatic phone line for readings (issue 7, ivr.md).
+# The automatic phone line for readings (docs/phone-line.md §8).
 # Key of the webhook's HMAC-SHA256 signatures; empty: the webhook refuses every request.
 VOICE_WEBHOOK_SECRET = env.str("VOICE_WEBHOOK_SECRET", default="")
 # Keep the callers' recorded answers (personal data) on the call log; off unless set.

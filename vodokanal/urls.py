@@ -46,7 +46,7 @@ urlpatterns = [
     path("", include("meters.urls")),
     path("", include("meters.voice.urls")),
     path("", include("billing.urls")),
-    path("", include("billing.online_urls")),
+    path("", include("billing.payments.online.urls")),
     path("", include("debtors.public_urls")),
     path("", include("debtors.urls")),
     path("staff/", admin.site.urls),

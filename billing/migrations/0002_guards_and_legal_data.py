@@ -1,11 +1,11 @@
-"""The ledger's rules in the database, and the legal data seeded from penalties.md.
+"""The ledger's rules in the database, and the legal data seeded from docs/penalties.md.
 
 - billing_kopecks(numeric): the SQL twin of vodokanal.common.money.to_kopecks (Postgres rounds
   numeric halves away from zero, as ROUND_HALF_UP does); set-based SQL rounds only with it.
 - Ledger entries are never updated; none is inserted into or deleted from a closed period;
   only a billing run deletes (its own rows of an open period, when it is rerun).
 - A closed period is never reopened.
-- Key rates, moratoria and the rate cap of penalties.md sections 3 and 4.
+- Key rates, moratoria and the rate cap of docs/penalties.md §3 and §4.
 """
 
 from django.db import migrations

@@ -5,7 +5,7 @@ from django.db import migrations
 
 from accounts import staff_groups
 
-# code, name; every agent starts with the Sberbank-kind layout of formats.md section 1.
+# code, name; every agent starts with the Sberbank-kind layout of docs/formats.md §1.
 AGENTS = [
     ("sberbank", "ПАО Сбербанк"),
     ("kubankredit", "КБ «Кубань Кредит»"),

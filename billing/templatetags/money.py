@@ -1,4 +1,4 @@
-"""Display of money, volumes and months: the one place templates format them (style §3)."""
+"""Display of money, volumes and months: the one place templates format them (docs/architecture.md §4)."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""State-fee scales seeded from billing.legal_data (penalties.md section 9), and the staff
+"""State-fee scales seeded from debtors.court_fees (penalties.md section 9), and the staff
 permissions of debt collection: the lawyer works the cases, others look."""
 
 from django.db import migrations
@@ -23,10 +23,10 @@ GROUP_PERMISSIONS = {
 
 
 def seed_fee_scales(apps, schema_editor):
-    from billing import legal_data
+    from debtors import court_fees
 
     StateFeeBand = apps.get_model("debtors", "StateFeeBand")
-    for scale, bands in legal_data.STATE_FEE_SCALES.items():
+    for scale, bands in court_fees.STATE_FEE_SCALES.items():
         for band in bands:
             StateFeeBand.objects.get_or_create(
                 scale=scale,

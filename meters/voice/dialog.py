@@ -1,4 +1,4 @@
-"""The phone line's dialog (ivr.md, "The dialog"): a state machine independent of telephony.
+"""The phone line's dialog (docs/phone-line.md §2): a state machine independent of telephony.
 
 An adapter (the HTTP webhook, the FastAGI server) turns what the platform reports into an
 `Event` (start, input with recognised text and/or keypad digits, no input, hang-up), hands it to

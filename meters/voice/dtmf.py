@@ -1,6 +1,6 @@
 """Keypad digits (DTMF) decoded from call audio, and synthesised for tests.
 
-ivr.md ("Keypad fallback"): platforms that send recordings instead of keypad events still let the
+docs/phone-line.md §4: platforms that send recordings instead of keypad events still let the
 caller type; the digits are decoded from the audio here. Pure functions over samples: 8 kHz or
 16 kHz mono 16-bit PCM, as a list of samples or a WAV file.
 

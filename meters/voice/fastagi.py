@@ -1,4 +1,4 @@
-"""The phone line for Asterisk: a FastAGI server driving the dialog (ivr.md, "FastAGI").
+"""The phone line for Asterisk: a FastAGI server driving the dialog (docs/phone-line.md §6).
 
 The dialplan hands a call to the server, e.g.
 

@@ -1,6 +1,6 @@
 """Numbers in recognised Russian speech: understanding them, and saying them back.
 
-The phone line (ivr.md, "Spoken Russian numbers") gets from the telephony side the text a speech
+The phone line (docs/phone-line.md §3) gets from the telephony side the text a speech
 recogniser heard: "э значит сто двадцать три запятая пять", "12 34", "ноль ноль семь". This module
 turns that text into the digits of an account number or a meter serial (`parse_digits`) and into
 a meter reading (`parse_reading`), and produces the Russian text the line reads back
@@ -60,7 +60,7 @@ Pairs and digits are dictation ("двадцать три сорок пять" ->
 девять" -> 9999, "семь семь семь" -> 777), so they are concatenated even when they repeat. But
 a pair that says the one before it again and goes on is refused as `ambiguous_restart`:
 "восемьдесят, восемьдесят семь" is 87 after a hesitation, or 8087 read in pairs. A number said
-with hundreds or "тысяча" is a whole number, not a piece of dictation (ivr.md dictates digits
+with hundreds or "тысяча" is a whole number, not a piece of dictation (docs/phone-line.md §3 dictates digits
 and pairs), and two of them side by side are never glued together:
 - the second restates the first and goes on ("двести… двести сорок", "две тысячи, две тысячи
   двадцать пять", "сто двадцать, сто двадцать три"): a hesitation, the second wins (240, 2025,
@@ -200,7 +200,7 @@ MAX_DIGITS = 20
 MAX_NUMBER_WORDS = 3 * MAX_DIGITS  # "сто двадцать три" is three words for three digits
 
 
-class NotUnderstood(ValueError):  # noqa: N818 - the name the dialog and the brief use
+class NotUnderstood(ValueError):  # noqa: N818 - the name the dialog and docs/phone-line.md §3
     """The text cannot be understood without guessing; the dialog re-asks.
 
     `code` is stable (tests and the call log use it), `message` is Russian, for the caller."""
@@ -327,7 +327,7 @@ _NOISE = frozenset(
     )
 )
 
-# Recogniser spellings -> dictionary form (ivr.md: "ноль"/"нуль", "один"/"адин", "шесть"/"шест").
+# Recogniser spellings -> dictionary form (docs/phone-line.md §3: "ноль"/"нуль", "один"/"адин", "шесть"/"шест").
 _SPELLINGS: dict[str, str] = {
     "нуль": "ноль",
     "адин": "один",
@@ -852,13 +852,13 @@ _NO = frozenset(
 )
 # "не" before these means no: "не так", "не верно", "не то".
 _NEGATED = _YES | {"так", "то"}
-_KEYPAD_YES_NO = {"1": True, "2": False}  # ivr.md: yes/no by speech or keypad 1/2
+_KEYPAD_YES_NO = {"1": True, "2": False}  # docs/phone-line.md §3: yes/no by speech or keypad 1/2
 
 
 def parse_yes_no(text: str) -> bool | None:
     """The caller's answer to a read-back: True for yes, False for no, None if unclear.
 
-    Keypad "1" is yes and "2" is no (ivr.md). An answer with both a yes and a no ("да, нет",
+    Keypad "1" is yes and "2" is no (docs/phone-line.md §3). An answer with both a yes and a no ("да, нет",
     "нет, всё верно") is unclear: the dialog asks again rather than guess."""
     stripped = text.strip()
     if stripped in _KEYPAD_YES_NO:
@@ -879,8 +879,7 @@ def parse_yes_no(text: str) -> bool | None:
 def vocabulary() -> frozenset[str]:
     """Every word this module understands: number words in all their forms, decimal separators,
     denominators, volumes, yes/no and self-corrections. A grammar for an offline recogniser,
-    which is more accurate when limited to the words a question can be answered with (ivr.md,
-    "Offline recognition")."""
+    which is more accurate when limited to the words a question can be answered with (docs/phone-line.md §4)."""
     corrections = _CORRECTIONS | {word for pair in _CORRECTION_PAIRS for word in pair}
     return frozenset(_WORDS) | _YES | _NO | corrections | {_NEGATION, _BUT}
 
@@ -900,7 +899,7 @@ def digits_to_speech(digits: str, *, groups: Sequence[int] = ()) -> str:
     """Digit by digit, for read-back: "38001" -> "три восемь ноль ноль один".
 
     `groups` splits the digits for a pause: groups=(3, 3) reads "123456789" as
-    "один два три — четыре пять шесть — семь восемь девять" (ivr.md, step 2)."""
+    "один два три — четыре пять шесть — семь восемь девять" (docs/phone-line.md §2)."""
     if not digits.isdecimal() or not digits.isascii():
         raise ValueError(f"Not a string of digits: {digits!r}")
     chunks: list[str] = []

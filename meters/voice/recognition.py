@@ -1,6 +1,6 @@
 """Answers recorded by the platform: keypad tones and, optionally, speech recognised here.
 
-ivr.md, "Offline recognition" and "Keypad fallback". Some platforms send the caller's answer as
+docs/phone-line.md §4. Some platforms send the caller's answer as
 a recording instead of (or beside) their own recognition:
 
 - keypad digits are decoded from the audio (meters/voice/dtmf.py, Goertzel filters);

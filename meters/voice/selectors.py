@@ -1,4 +1,4 @@
-"""Reads of the phone line: the statistics staff see in the admin (issue 7, "Records")."""
+"""Reads of the phone line: the statistics staff see in the admin (docs/phone-line.md §7)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta

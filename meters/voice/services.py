@@ -1,4 +1,4 @@
-"""Writes of the phone line: one event of a call through the dialog, logged (issue 7).
+"""Writes of the phone line: one event of a call through the dialog, logged (docs/phone-line.md §1).
 
 Both adapters (meters/voice/webhook.py, meters/voice/fastagi.py) call `handle_event` and nothing
 else. It loads the call's dialog state, runs the dialog against the portal (`OrmBackend`, which
@@ -35,7 +35,9 @@ from vodokanal.common import clock
 logger = logging.getLogger(__name__)
 
 FAILURE = "Извините, произошла техническая ошибка. Соединяю с оператором."
-SERIAL_TAIL = 3  # ivr.md: a meter is announced by the last three digits of its serial
+SERIAL_TAIL = (
+    3  # docs/phone-line.md §2: a meter is announced by the last three digits of its serial
+)
 
 
 class OrmBackend:
@@ -97,7 +99,7 @@ def handle_event(
     caller: str = "",
     recording: bytes | None = None,
 ) -> Reply:
-    """Run one event of a call through the dialog and log it as a turn (ivr.md).
+    """Run one event of a call through the dialog and log it as a turn (docs/phone-line.md §1).
 
     The call's row is locked for the turn, so two requests of one call cannot interleave; a
     reading is stored in the same transaction as the turn that confirms it. An unexpected error

@@ -1,5 +1,5 @@
 """The phone line's HTTP webhook, for telephony platforms that recognise and synthesise speech
-themselves (Voximplant, MTS Exolve, Zadarma, a Twilio-like gather). ivr.md, "Where it sits".
+themselves (Voximplant, MTS Exolve, Zadarma, a Twilio-like gather). docs/phone-line.md §1, §5.
 
 Contract
 --------

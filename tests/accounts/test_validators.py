@@ -14,8 +14,8 @@ from accounts.validators import (
 @pytest.mark.parametrize(
     ("value", "valid"),
     [
-        ("7707083893", True),  # formats.md example, organisation
-        ("500100732259", True),  # formats.md example, individual
+        ("7707083893", True),  # docs/formats.md §6 example, organisation
+        ("500100732259", True),  # docs/formats.md §6 example, individual
         ("7707083894", False),  # last digit changed
         ("500100732258", False),
         ("500100732269", False),  # 11th digit wrong

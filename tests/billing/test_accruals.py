@@ -1,4 +1,4 @@
-"""The accrual registry out (formats.md section 1): one CP1251 line per open account after the
+"""The accrual registry out (docs/formats.md §1): one CP1251 line per open account after the
 billing run, the amount due never negative, the meters with their last readings; a rebuild
 replaces the file; a period without a finished run is refused. The clock is frozen at
 03.11.2025 12:00 Moscow time, after October's run."""
@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing import selectors, services
-from billing.accruals import build_accrual_registry
 from billing.models import AccrualRegistry, PaymentAgent
+from billing.payments.accruals import build_accrual_registry
 from tests.billing.conftest import bill, read
 from tests.factories import MeterFactory, PersonalAccountFactory, SubscriberFactory, staff_user
 

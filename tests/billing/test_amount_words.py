@@ -1,4 +1,4 @@
-"""Amounts in words (formats.md, section 5). Expected texts are written out by hand."""
+"""Amounts in words (docs/formats.md §5). Expected texts are written out by hand."""
 
 from decimal import Decimal
 

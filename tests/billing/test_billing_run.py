@@ -117,7 +117,7 @@ def test_unverified_meter_average_three_months_then_increased_norm():
 
     assert [charge(account, m).basis for m in (JUL, AUG, SEP)] == ["average"] * 3
     october = charge(account, OCT)
-    # Norm 3.5 x 2 residents x 1.5 (ПП 354 п. 59, 60; penalties.md section 7).
+    # Norm 3.5 x 2 residents x 1.5 (ПП 354 п. 59, 60; docs/penalties.md §7).
     assert (october.basis, october.volume, october.amount) == (
         "norm_increased",
         Decimal("10.500"),
@@ -415,14 +415,20 @@ def test_reading_rejected_after_billing_is_withdrawn_in_the_open_month(flat):
 def test_beat_issues_receipts_and_accrual_registries_after_the_run(flat, monkeypatch):
     from billing import tasks
     from billing.models import AccrualRegistry, PaymentAgent, Receipt
+    from billing.payments import accruals
 
     queued = []
     monkeypatch.setattr(tasks.render_receipt_batch, "delay_on_commit", queued.append)
     month = date(2026, 11, 1)
     with time_machine.travel(datetime(2026, 11, 27, 4, tzinfo=MOSCOW), tick=False):
         assert services.issue_scheduled_receipts() == 0  # no run yet: nothing
+        assert accruals.build_scheduled_accrual_registries() == 0
         bill(month)
         assert services.issue_scheduled_receipts() == 1
+        assert (
+            accruals.build_scheduled_accrual_registries()
+            == PaymentAgent.objects.filter(is_active=True).count()
+        )
     assert Receipt.objects.filter(period__month=month).count() == 1
     assert len(queued) == 1
     agents = PaymentAgent.objects.filter(is_active=True).count()

@@ -1,7 +1,7 @@
-"""`manage.py calc_penalty` against the worked examples of penalties.md §10 and own cases.
+"""`manage.py calc_penalty` against the worked examples of docs/penalties.md §10 and own cases.
 
 Every case runs through the command with the legal tables of the test database (seeded by
-migration billing/0002). Expected lines are written in the text layout of penalties.md §10
+migration billing/0002). Expected lines are written in the text layout of docs/penalties.md §10
 and compared field by field with the command's JSON output. Expected amounts of the own
 cases are worked out by hand in the comments: debt × days × rate / 100 / denominator,
 rounded half-up to kopecks.
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("legal_data")]
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-# The worked examples of penalties.md §10, transcribed once for the engine's tests.
+# The worked examples of docs/penalties.md §10, transcribed once for the engine's tests.
 
 _LINE = re.compile(
     r"\s*(?P<period>\d{4}-\d{2}) (?P<from>\S+)\.\.(?P<to>\S+)\s+(?P<days>\d+)d"
@@ -34,7 +34,7 @@ _LINE = re.compile(
 
 
 def expected(text: str) -> dict[str, object]:
-    """A line in the layout of penalties.md §10 as the command's JSON line."""
+    """A line in the layout of docs/penalties.md §10 as the command's JSON line."""
     match = _LINE.fullmatch(text)
     assert match, text
     line: dict[str, object] = match.groupdict()
@@ -98,7 +98,7 @@ def test_input_from_stdin():
 
 
 # --- Own cases. Due dates are the 10th of the next month; key rate 7.5 % from 19.09.2022
-# to 23.07.2023, 4.25 % from 27.07.2020 to 21.03.2021 (penalties.md §3).
+# to 23.07.2023, 4.25 % from 27.07.2020 to 21.03.2021 (docs/penalties.md §3).
 
 TWO_MONTHS = [
     {"period": "2023-01", "amount": "1000.00"},

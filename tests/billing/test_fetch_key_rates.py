@@ -3,7 +3,7 @@
 
 data/cbr_key_rate_response.xml is a KeyRateXML answer for 02.06.2025–20.02.2026 in the
 service's format (one <KR> per working day, newest first). Its rates up to 27.10.2025 are
-those of penalties.md §3; 16.0 % from 16.02.2026 is invented, so that the seeded table
+those of docs/penalties.md §3; 16.0 % from 16.02.2026 is invented, so that the seeded table
 (last decision 27.10.2025) has exactly one decision to add.
 """
 

@@ -1,4 +1,4 @@
-"""The seed legal data (penalties.md §3, §4, §9) and the state-fee arithmetic over it."""
+"""The seed legal data (docs/penalties.md §3, §4, §9) and the state-fee arithmetic over it."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,15 +6,15 @@ from itertools import pairwise
 
 import pytest
 
-from billing.legal_data import (
+from billing.legal_data import KEY_RATES, MORATORIA, RATE_CAPS
+from debtors.court_fees import (
     ARBITRAZH_COURT_FEE_SCALE,
     GENERAL_COURT_FEE_SCALE,
-    KEY_RATES,
-    MORATORIA,
-    RATE_CAPS,
     STATE_FEE_SCALES,
+    court_order_fee,
+    state_fee,
 )
-from billing.penalties import court_order_fee, state_fee, to_whole_roubles
+from vodokanal.common.money import to_whole_roubles
 
 
 def test_key_rates_are_strictly_sorted_and_match_the_document_ends():

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from billing import permissions, services
 from billing.models import LedgerEntry, PaymentAgent, UnidentifiedPayment
-from billing.registries import import_registry, resolve_unidentified
+from billing.payments.registries.services import import_registry, resolve_unidentified
 from tests.debtors.conftest import charge
 from tests.factories import PersonalAccountFactory, UserFactory, staff_user
 

@@ -1,4 +1,4 @@
-"""Online payment (the online payment issue): the YooKassa adapter against a local HTTP server
+"""Online payment (docs/architecture.md §8): the YooKassa adapter against a local HTTP server
 that behaves like YooKassa (pytest-httpserver), the webhook, the cabinet pages, the demo bank
 and the ledger after any sequence of payments.
 
@@ -30,8 +30,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from werkzeug import Request, Response
 
-from billing import gateways, online, online_tasks, selectors
+from billing import selectors
 from billing.models import LedgerEntry, OnlinePayment, Payment
+from billing.payments.online import gateways
+from billing.payments.online import services as online
+from billing.payments.online import tasks as online_tasks
 from billing.services import book_adjustment, register_payment
 from tests.factories import PersonalAccountFactory, UserFactory, link, staff_user
 from tests.json_strategies import SCALARS, VALUES, bodies
@@ -498,7 +501,7 @@ def test_a_paid_amount_other_than_asked_books_nothing_and_is_logged(
     row = start(debtor, subscriber_user, amount="1500.00")
     yookassa.pay(row.gateway_payment_id, amount="15.00")
 
-    with caplog.at_level(logging.WARNING, logger="billing.online"):
+    with caplog.at_level(logging.WARNING, logger="billing.payments.online.services"):
         response = notify(client, row.gateway_payment_id)
 
     assert response.status_code == 200
@@ -971,7 +974,7 @@ def test_an_unknown_demo_payment_is_404(client, demo):
 def test_the_admin_shows_online_payments_read_only(rf, staff):
     from django.contrib import admin
 
-    from billing import online_admin
+    from billing.payments.online import admin as online_admin
 
     model_admin = admin.site._registry[OnlinePayment]
     request = rf.get("/")
@@ -984,7 +987,7 @@ def test_the_admin_shows_online_payments_read_only(rf, staff):
     assert "=account__number" in model_admin.search_fields
 
 
-# --- Fuzzing the webhook (security review, finding 11) ---
+# --- Fuzzing the webhook (docs/architecture.md §8; docs/formats.md §9) ---
 
 NOTIFICATION_LIKE = st.fixed_dictionaries(
     {

@@ -1,4 +1,4 @@
-"""The ГОСТ Р 56042-2014 payment QR payload and its rendering (formats.md, section 2).
+"""The ГОСТ Р 56042-2014 payment QR payload and its rendering (docs/formats.md §2).
 
 The round-trip tests decode the rendered PNG with zxing-cpp (test-only dependency), which
 reads the Pillow image directly.
@@ -28,7 +28,7 @@ from vodokanal.common.printing.payment_qr import (
     sanitize,
 )
 
-# The example from formats.md, section 2 (invented bank details), verbatim.
+# The example from docs/formats.md §2 (invented bank details), verbatim.
 EXAMPLE = (
     "ST00012|Name=ООО «Краснодар Водоканал»|PersonalAcc=40702810000000000001"
     "|BankName=ПАО Сбербанк|BIC=040349602|CorrespAcc=30101810100000000602"

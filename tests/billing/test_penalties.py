@@ -1,4 +1,4 @@
-"""The penalty engine against the worked examples of penalties.md §10, and its edge rules."""
+"""The penalty engine against the worked examples of docs/penalties.md §10, and its edge rules."""
 
 import json
 from datetime import date
@@ -16,7 +16,7 @@ from billing.penalties import (
     format_lines,
 )
 
-# Copied verbatim from penalties.md §10 (E9 as corrected in December 2026): input, expected
+# Copied verbatim from docs/penalties.md §10 (E9 as corrected in December 2026): input, expected
 # lines, expected total.
 WORKED_EXAMPLES = [
     pytest.param(
@@ -178,7 +178,7 @@ def test_overpayment_of_a_named_month_is_credit_for_the_next_month():
 
 
 def test_what_exceeds_the_named_month_pays_the_oldest_unpaid_month():
-    """penalties.md §6: a payment naming March pays March; its excess pays January, the
+    """docs/penalties.md §6: a payment naming March pays March; its excess pays January, the
     oldest unpaid month, before February."""
     from billing.penalties import Payment, allocate_payments
 
@@ -396,7 +396,7 @@ def test_engine_takes_plain_dataclasses_and_due_date_defaults_to_the_10th():
 
 
 # The fraction on the last day of delay when the debt is paid in full that day: the four
-# debtor categories of penalties.md §2 at every band edge.
+# debtor categories of docs/penalties.md §2 at every band edge.
 BANDS = {
     DebtorCategory.INDIVIDUAL: {1: None, 30: None, 31: 300, 60: 300, 61: 300, 90: 300, 91: 130},
     DebtorCategory.HOUSING_COOP: {1: None, 30: None, 31: 300, 60: 300, 61: 300, 90: 300, 91: 130},

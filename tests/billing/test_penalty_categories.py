@@ -1,4 +1,4 @@
-"""The four debtor categories through the monthly run and the cabinet (penalties.md §2): a
+"""The four debtor categories through the monthly run and the cabinet (docs/penalties.md §2): a
 managing organisation's 1/170 band is booked and shown like the others, with the part of the
 law that applies to it."""
 

@@ -1,4 +1,4 @@
-"""The reconciliation act: balances, rows, turnovers and the PDF (billing.reconciliation).
+"""The reconciliation act: balances, rows, turnovers and the PDF (billing.payments.reconciliation).
 
 The ledger below is hand-built (amounts chosen so the sums are easy to check by hand):
 
@@ -28,7 +28,7 @@ from pypdf import PdfReader
 
 from accounts.models import Subscriber
 from billing.models import LedgerEntry, Payment, Service
-from billing.reconciliation import reconciliation_act, render_reconciliation_act
+from billing.payments.reconciliation import reconciliation_act, render_reconciliation_act
 from billing.selectors import account_balance
 from billing.services import book_adjustment, ensure_period, register_payment
 from tests.factories import (

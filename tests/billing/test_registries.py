@@ -1,4 +1,4 @@
-"""Payment registries (formats.md section 1): the parser on the synthetic Sberbank example and
+"""Payment registries (docs/formats.md §1): the parser on the synthetic Sberbank example and
 on broken files, the import with its report (booked, skipped, unidentified, readings), the
 refusals that book nothing, concurrent imports of one file, unidentified payments resolved by
 staff, and the reconciliation with the agents. The clock is frozen at 20.11.2025 12:00 Moscow
@@ -28,7 +28,7 @@ from billing.models import (
     RegistryImport,
     UnidentifiedPayment,
 )
-from billing.registries import (
+from billing.payments.registries.services import (
     import_registry,
     parse_registry,
     reconciliation_report,
@@ -40,7 +40,7 @@ from tests.factories import MeterFactory, PersonalAccountFactory, staff_user
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 DATA = Path(__file__).parent / "data" / "sberbank_registry.txt"
-# The accounts of the sample file (formats.md's example with valid check digits).
+# The accounts of the sample file (docs/formats.md §1.1 with valid check digits).
 SAMPLE_ACCOUNTS = [account_number_for(serial) for serial in (1234, 2345, 3456, 4567, 5678, 6789)]
 pytestmark = pytest.mark.django_db
 

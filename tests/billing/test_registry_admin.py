@@ -15,9 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.services import account_number_for
-from billing import registries
 from billing.models import Payment, PaymentAgent, Period, RegistryImport, UnidentifiedPayment
-from billing.registries import import_registry
+from billing.payments.registries import services as registries
+from billing.payments.registries.services import import_registry
 from billing.services import ensure_period
 from tests.billing.test_registries import DATA, SAMPLE_ACCOUNTS, line, registry_file
 from tests.factories import PersonalAccountFactory, staff_user

@@ -24,7 +24,7 @@ from billing.models import (
     RegistryImport,
     UnidentifiedPayment,
 )
-from billing.registries import import_registry, parse_registry
+from billing.payments.registries.services import import_registry, parse_registry
 from meters.models import MeterReading
 from tests.factories import MeterFactory, PersonalAccountFactory
 

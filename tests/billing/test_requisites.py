@@ -1,4 +1,4 @@
-"""The utility's requisites are checked as a bank checks them (formats.md §6): every start
+"""The utility's requisites are checked as a bank checks them (docs/formats.md §6): every start
 (`manage.py check`) fails on a wrong one with a Russian message, no receipt or QR code is made
 with them, and the phone numbers printed come from the settings."""
 

@@ -1,4 +1,4 @@
-"""The Content-Security-Policy in Chromium (issue 17, finding 10): the console reports every
+"""The Content-Security-Policy in Chromium (docs/architecture.md §10): the console reports every
 blocked script or style, the page fixture fails a test with any such report, and the staff's
 pages (Django's admin, the debt dashboard, an object's history) keep to the policy as the
 subscribers' pages do in every other browser test."""

@@ -1,4 +1,4 @@
-"""The lawyer's workplace in the admin (issue 6, item 6): the case list and its filters, the
+"""The lawyer's workplace in the admin (docs/architecture.md §9): the case list and its filters, the
 case page with its full history, documents, court cases and the payments after the
 decision, restrictions and agreements; bulk actions and their progress page; the form pages
 that call the services; and who may do what. The clock is frozen at 20.06.2025 12:00 Moscow."""

@@ -1,4 +1,4 @@
-"""Bulk actions over debt cases (issue 6, item 6): the job, its counters and the Russian
+"""Bulk actions over debt cases (docs/architecture.md §9): the job, its counters and the Russian
 reasons of refusals; a rerun that repeats nothing; and the job run by a real Celery worker."""
 
 import time

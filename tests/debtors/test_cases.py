@@ -1,4 +1,4 @@
-"""Debt cases through every stage with the legal terms (penalties.md sections 8, 9)."""
+"""Debt cases through every stage with the legal terms (docs/penalties.md §8, §9)."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.penalties import court_order_fee, state_fee
 from debtors import selectors, services
+from debtors.court_fees import court_order_fee, state_fee
 from debtors.models import CaseEvent, CourtCase, DebtCase, DebtDocument, Restriction, Stage
 from tests.debtors.conftest import charge, pay
 from tests.factories import LegalSubscriberFactory, PersonalAccountFactory

@@ -1,4 +1,4 @@
-"""The debt-collection dashboard (issue 6, item 6): figures worked out by hand for a small
+"""The debt-collection dashboard (docs/architecture.md §9): figures worked out by hand for a small
 data set, the collection rate included, and the page with its chart and data table."""
 
 import html

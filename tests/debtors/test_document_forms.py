@@ -143,7 +143,7 @@ def test_every_document_reads_right_for_every_kind_of_subscriber(variant, settin
     act, for each kind of subscriber: the forms of a document a lawyer would sign."""
     from datetime import timedelta
 
-    from billing.reconciliation import reconciliation_act, render_reconciliation_act
+    from billing.payments.reconciliation import reconciliation_act, render_reconciliation_act
     from debtors.models import Restriction
 
     subscriber = _variant(variant)

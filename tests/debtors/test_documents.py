@@ -1,4 +1,4 @@
-"""Debt documents as real PDFs (formats.md section 4): the figures the text holds, the amount
+"""Debt documents as real PDFs (docs/formats.md §4): the figures the text holds, the amount
 in words, the terms, the payment QR code read back from the PDF, and the e-mail sent once.
 
 An individual: January and February 2025 charged 700.00 each, unpaid (due 10.02 and 10.03),
@@ -156,7 +156,7 @@ def test_individual_documents_hold_the_exact_figures(person, emails_queued):
         "ограничено или приостановлено",
         "+7 (861) 200-00-00",
     )
-    # One code for the debt, one for the penalty (paid apart, penalties.md section 6).
+    # One code for the debt, one for the penalty (paid apart, docs/penalties.md §6).
     debt_code, penalty_code = (parse_payload(code) for code in qr_codes(data))
     assert penalty_code["Sum"] == str(int(penalty * 100))
     assert penalty_code["Purpose"].startswith(f"Пени по уведомлению № {notice.number}")

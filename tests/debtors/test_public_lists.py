@@ -1,4 +1,4 @@
-"""The published lists (issue 6, item 5): who is published, the public pages, the CSV, the
+"""The published lists (docs/architecture.md §9; CSV: docs/formats.md §8): who is published, the public pages, the CSV, the
 lawyer's removal, and the proof that nothing of a person ever reaches a public page.
 
 Debts are written as a billing run leaves them (tests/debtors/conftest.py). A month's
@@ -45,7 +45,7 @@ def _check(digits: str, weights: tuple[int, ...]) -> str:
 
 
 def inn10(n: int) -> str:
-    """A valid organisation INN (formats.md section 6), distinct for each n."""
+    """A valid organisation INN (docs/formats.md §6), distinct for each n."""
     payload = f"23{n:07d}"
     return payload + _check(payload, _INN10_WEIGHTS)
 

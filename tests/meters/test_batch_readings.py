@@ -1,4 +1,4 @@
-"""submit_readings, the batch behind every channel: each rule of issue 3 through the batch, the
+"""submit_readings, the batch behind every channel: each rule of docs/architecture.md §5 through the batch, the
 same outcomes and rows as submitting the readings one by one, and a fixed number of queries."""
 
 from dataclasses import dataclass, field

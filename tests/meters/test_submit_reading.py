@@ -1,4 +1,4 @@
-"""Every rule of submit_reading (issue 3), through the service that all channels call."""
+"""Every rule of submit_reading (docs/architecture.md §5), through the service that all channels call."""
 
 import threading
 from datetime import date, datetime

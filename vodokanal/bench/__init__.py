@@ -1,4 +1,4 @@
-"""The benchmark at utility scale (issue 8): `manage.py bench --accounts N`.
+"""The benchmark at utility scale (docs/architecture.md §11 (results: BENCHMARKS.md)): `manage.py bench --accounts N`.
 
 - `city`: builds a city of N accounts with a year of history, with COPY, not the ORM;
 - `measure`: each step of the monthly cycle against a floor measured on the same data;

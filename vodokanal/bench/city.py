@@ -1,4 +1,4 @@
-"""The bench city: N accounts with a year of history, built with COPY (issue 8).
+"""The bench city: N accounts with a year of history, built with COPY (docs/architecture.md §11 (results: BENCHMARKS.md)).
 
 The measured month is the last full month (the period the billing run bills); the twelve
 months before it are closed periods with their history, as the real runs would have left

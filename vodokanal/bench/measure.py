@@ -1,7 +1,7 @@
-"""The measurements of the bench (issue 8): each step of the monthly cycle, timed against a
+"""The measurements of the bench (docs/architecture.md §11 (results: BENCHMARKS.md)): each step of the monthly cycle, timed against a
 floor measured in the same run on the same data, with the peak memory of the step.
 
-Every step calls the real services (billing.services, billing.registries, debtors.batches);
+Every step calls the real services (billing.services, billing.payments.registries.services, debtors.batches);
 only the floor is bench code. A step first removes what an earlier bench run left in the
 open period (the rows the step itself would replace), so a reused city measures the same
 work as a fresh one.
@@ -45,7 +45,7 @@ from billing.models import (
     Receipt,
     ReceiptBatch,
 )
-from billing.registries import import_registry
+from billing.payments.registries.services import import_registry
 from debtors import batch_tasks, batches, documents
 from debtors import selectors as debtor_selectors
 from debtors.models import DebtCase, DebtDocument, DocumentBatch
@@ -305,7 +305,7 @@ GROUP BY e.account_id
 """
 
 
-PENALTY_WORKERS = 2  # worker processes of the penalty run (the design scales it by workers)
+PENALTY_WORKERS = 2  # worker processes of the penalty run (docs/architecture.md §11)
 
 
 def penalty_run(city: City, run_id: int, *, workers: int = PENALTY_WORKERS) -> Step:
@@ -620,7 +620,7 @@ def add_month_text(month: date, count: int) -> str:
 
 
 def registry_import(city: City, *, lines: int) -> Step:
-    """A bank registry through billing.registries.import_registry vs COPY of its lines."""
+    """A bank registry through billing.payments.registries.services.import_registry vs COPY of its lines."""
     agent = PaymentAgent.objects.get(code="sberbank")
     nonce = f"{int(time.time()) % 100000:05d}"
     data = registry_file(city, lines=lines, nonce=nonce)

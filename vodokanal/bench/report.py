@@ -1,5 +1,5 @@
 """The bench's report: the machine, the table of steps with their ratios to the floors, the
-targets of issue 8 met or missed, and the results block of BENCHMARKS.md.
+targets of docs/architecture.md §11 (results: BENCHMARKS.md) met or missed, and the results block of BENCHMARKS.md.
 
 BENCHMARKS.md keeps what people wrote around the blocks between the markers below, one
 block for each city size: a run replaces the block of its N (or adds it after the others,
@@ -23,7 +23,7 @@ from vodokanal.common import clock
 
 BEGIN = "<!-- bench:results N={accounts} -->"
 END = "<!-- /bench:results N={accounts} -->"
-SCALE = 1_000_000  # the issue's accounts for the billing and penalty targets
+SCALE = 1_000_000  # docs/architecture.md §11 (results: BENCHMARKS.md) for the billing and penalty targets
 REGISTRY_LINES = 100_000
 
 
@@ -75,8 +75,8 @@ def machine() -> dict[str, str]:
 
 
 def targets(city: City, steps: dict[str, Step], load: list[LoadResult]) -> list[Target]:
-    """The targets of issue 8, from the measured figures; billing, penalties and the
-    registry are projected linearly to the issue's size when the city is smaller."""
+    """The targets of docs/architecture.md §11 (results: BENCHMARKS.md), from the measured figures; billing, penalties and the
+    registry are projected linearly to docs/architecture.md §11 (results: BENCHMARKS.md) when the city is smaller."""
     result = []
     scale = SCALE / city.accounts
     projected = "measured" if scale == 1 else f"projected ×{scale:g} from N = {city.accounts}"
@@ -242,7 +242,7 @@ def render(
             ],
             load_rows,
         )
-    lines += ["", "### Targets of issue 8", ""]
+    lines += ["", "### Targets of docs/architecture.md §11 (results: BENCHMARKS.md)", ""]
     lines += _table(
         ["target", "goal", "result", "", "how"],
         [[t.what, t.goal, t.value, _mark(t.met), t.how] for t in targets(city, steps, load)],
@@ -254,7 +254,7 @@ def render(
 HEADER = """# Benchmarks
 
 `make bench` (or `python manage.py bench --accounts N`) builds a city of N accounts and
-measures the monthly cycle against floors measured on the same data (issue 8). Each city
+measures the monthly cycle against floors measured on the same data (docs/architecture.md §11 (results: BENCHMARKS.md)). Each city
 size has its block, rewritten by every run of that size; the notes around them are kept.
 
 """

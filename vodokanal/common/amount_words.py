@@ -1,6 +1,6 @@
 """Amounts in words (сумма прописью) for claims, court documents and receipts.
 
-The rule and its pitfalls are in formats.md, section 5. The roubles are spelled by
+The rule and its pitfalls are in docs/formats.md §5. The roubles are spelled by
 ``num2words(int, lang="ru")`` and the currency words are chosen here: num2words' own
 ``to="currency"`` mode takes an ``int`` as kopecks, so we never use it.
 """

@@ -2,7 +2,7 @@
 lawyer reviews and changes them in one place. Templates print them with `{% law "key" %}`
 (`{% load law %}`); code calls the functions below. Imports no app.
 
-Penalties (penalties.md §2) depend on who owes and for which service: ч. 14 ст. 155 ЖК РФ for
+Penalties (docs/penalties.md §2) depend on who owes and for which service: ч. 14 ст. 155 ЖК РФ for
 individuals; for organisations 416-ФЗ, article 13 for water supply (the contract of hot or
 cold water supply) and article 14 for sewage (the contract of sewage), part 6.3 for ТСЖ and
 ЖСК, 6.4 for managing organisations, 6.2 for every other subscriber. The categories are the

@@ -1,4 +1,4 @@
-"""Money arithmetic. The only module that rounds amounts (style guide, section 3)."""
+"""Money arithmetic. The only module that rounds amounts (docs/architecture.md §4)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 

@@ -1,4 +1,4 @@
-"""`manage.py calc_penalty INPUT.json`: the penalty for the JSON input of penalties.md §10.
+"""`manage.py calc_penalty INPUT.json`: the penalty for the JSON input of docs/penalties.md §10.
 
 The input comes from a file, or from standard input with `-`. Key rates, moratoria and caps
 come from the database; the rate mode from the PENALTY_RATE_MODE setting unless the input
@@ -24,7 +24,7 @@ BAD_INPUT = 2  # exit status when the input cannot be read or is refused
 class JsonNumber:
     """A JSON float or constant (NaN, Infinity), kept as it was written.
 
-    Amounts must be strings or integers (penalties.md §10), so the engine refuses this
+    Amounts must be strings or integers (docs/penalties.md §10), so the engine refuses this
     value with its own message, which then shows the number exactly as in the input.
     """
 
@@ -36,7 +36,9 @@ class JsonNumber:
 
 
 class Command(BaseCommand):
-    help = "Рассчитать пени по JSON-файлу (penalties.md §10); «-» — читать со стандартного ввода."
+    help = (
+        "Рассчитать пени по JSON-файлу (docs/penalties.md §10); «-» — читать со стандартного ввода."
+    )
     stealth_options = ("stdin",)  # call_command(..., stdin=io.StringIO(...)) in tests
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -110,6 +112,6 @@ def _money(amount: Decimal) -> str:
 
 
 def _rate(rate: Decimal) -> str:
-    """7.50 -> "7.5", 18.00 -> "18.0", 4.25 -> "4.25", as penalties.md §10 prints rates."""
+    """7.50 -> "7.5", 18.00 -> "18.0", 4.25 -> "4.25", as docs/penalties.md §10 prints rates."""
     text = f"{rate.normalize():f}"
     return text if "." in text else f"{text}.0"

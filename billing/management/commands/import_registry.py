@@ -13,14 +13,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.models import PaymentAgent
-from billing.registries import import_registry
+from billing.payments.registries.services import import_registry
 from vodokanal.common.amount_words import format_rub
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Import payment registries of an agent (formats.md section 1)."
+    help = "Import payment registries of an agent (docs/formats.md §1)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--agent", required=True, help="код агента, например sberbank")

@@ -1,4 +1,4 @@
-"""The dialog with repeated and corrected numbers (issue 16), over a backend kept in memory:
+"""The dialog with repeated and corrected numbers (docs/phone-line.md §2, §3), over a backend kept in memory:
 a correction at a read-back is read back in its turn, a repeat is asked again, and a number is
 stored only after a "да" to that very number."""
 

@@ -1,4 +1,4 @@
-"""Keypad digits decoded from audio (ivr.md, "Keypad fallback"): synthesised tones, with noise.
+"""Keypad digits decoded from audio (docs/phone-line.md §4): synthesised tones, with noise.
 
 Signal-to-noise ratios are the power of the two tones against the power of the white noise."""
 

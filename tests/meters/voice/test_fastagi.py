@@ -1,5 +1,5 @@
 """The FastAGI server, end to end: a scripted PBX speaks the AGI protocol over TCP to the real
-server started on a free port, and the readings land in the database (issue 7)."""
+server started on a free port, and the readings land in the database (docs/phone-line.md §6)."""
 
 import socket
 import threading

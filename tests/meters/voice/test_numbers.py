@@ -1,4 +1,4 @@
-"""Spoken Russian numbers (ivr.md, "Spoken Russian numbers"): one row per phrase.
+"""Spoken Russian numbers (docs/phone-line.md §3): one row per phrase.
 
 Expected values follow the grammar and the decisions in the docstring of meters/voice/numbers.py."""
 
@@ -262,7 +262,7 @@ REFUSED_DIGITS = [
     ("половиной пять", "half_misplaced"),
     ("полтора с половиной", "half_misplaced"),
     ("сто с половиной", "ambiguous_half"),
-    # "сто сто" was read as "100100" and "сто двести" as "100200" before issue 16: two whole
+    # "сто сто" was read as "100100" and "сто двести" as "100200" before docs/phone-line.md §3: two whole
     # numbers side by side are no longer glued together (see REFUSED_REPEATS)
     ("сто сто", "repeated_number"),
     ("сто двести", "two_numbers"),
@@ -311,7 +311,7 @@ REFUSED_READINGS = [
     ("ноль тысяч", "thousand_misplaced"),
 ]
 
-# Issue 16. (recognised text, digits, reading): the same phrase through both parsers.
+# docs/phone-line.md §3. (recognised text, digits, reading): the same phrase through both parsers.
 # A self-correction: the number after the last correction word wins.
 CORRECTIONS = [
     ("восемьдесят семь, нет, восемьдесят девять", "89", "89"),

@@ -1,4 +1,4 @@
-"""Properties of the spoken-number parser (issue 16), checked on generated phrases.
+"""Properties of the spoken-number parser (docs/phone-line.md §3), checked on generated phrases.
 
 Numbers are spoken by two independent number-to-words functions: the line's own read-back
 (`reading_to_speech`) and num2words. The examples are bounded and derandomised, so the suite
@@ -83,7 +83,7 @@ def test_two_whole_numbers_are_never_glued(a, b, speaker, pause):
 @BOUNDED
 @given(ANY, ANY, SPEAKERS, PAUSES)
 def test_only_dictation_is_concatenated(a, b, speaker, pause):
-    """Pairs and digits are dictation (ivr.md: "двадцать три сорок пять" -> 2345), so two
+    """Pairs and digits are dictation (docs/phone-line.md §3: "двадцать три сорок пять" -> 2345), so two
     numbers are read as their concatenation only when one of them is below a hundred."""
     digits, reading = parsed(f"{speak(a, speaker)}{pause}{speak(b, speaker)}")
     if digits == f"{a}{b}" or reading == Decimal(f"{a}{b}"):

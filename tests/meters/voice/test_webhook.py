@@ -349,7 +349,7 @@ def test_a_body_that_is_not_utf8_json_is_refused_with_400(platform, body):
     assert not PhoneCall.objects.exists()
 
 
-# --- Fuzzing (security review, finding 11): a signed body of any content is answered or
+# --- Fuzzing (docs/phone-line.md §5): a signed body of any content is answered or
 # refused with 400, never a 500 ---
 
 EVENT_LIKE = st.fixed_dictionaries(

@@ -1,5 +1,5 @@
 """Scripted calls through the HTTP webhook, end to end: signed requests in, readings in the
-database (issue 7; the dialog in ivr.md)."""
+database (docs/phone-line.md §5; the dialog: §2)."""
 
 from datetime import datetime
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The payment QR code of receipts and claims (ГОСТ Р 56042-2014, formats.md section 2).
+"""The payment QR code of receipts and claims (ГОСТ Р 56042-2014, docs/formats.md §2).
 
 A payload is the header ``ST00012`` (format ``ST``, version ``0001``, encoding ``2`` =
 UTF-8) followed by ``Key=Value`` fields separated by ``|``. The five mandatory fields
@@ -198,7 +198,7 @@ def build_payload(
     payer_address: str = "",
     extra: Mapping[str, str] | None = None,
 ) -> str:
-    """Build the ГОСТ Р 56042-2014 text of a payment QR code (formats.md, section 2).
+    """Build the ГОСТ Р 56042-2014 text of a payment QR code (docs/formats.md §2).
 
     Field order: ``Name, PersonalAcc, BankName, BIC, CorrespAcc`` (mandatory), then
     ``PayeeINN, KPP, Sum, Purpose, LastName, FirstName, MiddleName, PayerAddress,
@@ -276,7 +276,7 @@ def _make_qr(payload: str) -> segno.QRCode:
     if not payload.startswith(HEADER + SEPARATOR):
         raise ValueError(f"only UTF-8 payloads ({HEADER}) are rendered")
     # Byte mode in UTF-8 without an ECI marker, as the ``2`` in the header promises;
-    # boost_error=False keeps the level at M as the design fixes it.
+    # boost_error=False keeps the level at M docs/formats.md §2.
     return segno.make(
         payload,
         error="m",

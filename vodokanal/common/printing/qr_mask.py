@@ -3,7 +3,7 @@
 ISO/IEC 18004 asks the encoder to try the eight data masks and keep the one with the lowest
 penalty (runs of one colour, 2 x 2 blocks, finder-like 1:1:3:1:1 patterns, the share of dark
 modules), so that a printed code scans well. segno does it module by module in Python: 27 of
-the 35 ms a receipt's code took (issue 8). This module scores the same rules on whole rows
+the 35 ms a receipt's code took (docs/architecture.md §11 (results: BENCHMARKS.md)). This module scores the same rules on whole rows
 (rows as integers for the masks and the blocks, byte strings for the runs and the patterns)
 and picks the same mask with the same matrix; tests/billing/test_payment_qr.py compares it
 with segno's own search on hundreds of payloads.

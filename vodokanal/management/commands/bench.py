@@ -1,4 +1,4 @@
-"""`manage.py bench --accounts N`: the benchmark at utility scale (issue 8).
+"""`manage.py bench --accounts N`: the benchmark at utility scale (docs/architecture.md §11 (results: BENCHMARKS.md)).
 
 Builds (or reuses) a city of N accounts in its own database, measures the monthly cycle
 step by step against floors on the same data, prints the table and rewrites the results
@@ -45,7 +45,9 @@ class Command(BaseCommand):
             help="notices in the batch (default: a production batch)",
         )
         parser.add_argument(
-            "--registry-lines", type=int, help="default: N, at most 100000 (the issue's file)"
+            "--registry-lines",
+            type=int,
+            help="default: N, at most 100000 (docs/architecture.md §11 (results: BENCHMARKS.md))",
         )
         parser.add_argument("--users", type=int, default=50, help="concurrent users")
         parser.add_argument("--duration", type=float, default=20.0, help="seconds per page")

@@ -161,7 +161,7 @@ def render_reconciliation_act(act: ReconciliationAct) -> bytes:
 
 
 def result_sentence(*, total: Decimal, subscriber_name: str, utility_name: str, on: date) -> str:
-    """Who owes whom at the end of the act, the amount in figures and words (formats.md §5)."""
+    """Who owes whom at the end of the act, the amount in figures and words (docs/formats.md §5)."""
     day = f"{on:%d.%m.%Y}"
     if total > ZERO:
         return (

@@ -1,11 +1,12 @@
-"""Celery wrappers for online payments: ids in, one service call (billing.online)."""
+"""Celery wrappers for online payments: ids in, one service call (billing.payments.online.services)."""
 
 import logging
 
 from celery import shared_task
 from django.db import OperationalError
 
-from billing import gateways, online
+from billing.payments.online import gateways
+from billing.payments.online import services as online
 
 logger = logging.getLogger(__name__)
 

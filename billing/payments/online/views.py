@@ -1,5 +1,5 @@
 """Online payment pages: the cabinet's pay form and status page, the gateways' webhook, and
-the demo bank (the online payment issue). Rules live in billing.online."""
+the demo bank (docs/architecture.md §8). Rules live in billing.payments.online.services."""
 
 import json
 import logging
@@ -28,8 +28,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import PersonalAccount, User
 from accounts.selectors import accounts_of_user
-from billing import gateways, online, selectors
+from billing import selectors
 from billing.models import OnlinePayment
+from billing.payments.online import gateways
+from billing.payments.online import services as online
 from vodokanal.common import clock
 from vodokanal.common.amount_words import rub
 from vodokanal.common.russian import month_ru
@@ -42,7 +44,7 @@ WEBHOOK_MAX_BYTES = 64 * 1024
 
 class OnlinePaymentForm(forms.Form):
     """Shape only: an amount with the Russian decimal comma and an optional billed month.
-    Limits and the month's sense are checked by billing.online.start_online_payment."""
+    Limits and the month's sense are checked by billing.payments.online.services.start_online_payment."""
 
     amount = forms.DecimalField(
         label="Сумма, ₽",

@@ -2,7 +2,7 @@
 
 A gateway creates a payment and tells us where to send the payer (`confirmation_url`); later
 we ask it what became of the payment. Nothing a payer's browser or a notification says is
-trusted: billing.online books a payment only after `fetch_payment` has said "succeeded".
+trusted: billing.payments.online.services books a payment only after `fetch_payment` has said "succeeded".
 
 YooKassa API v3 (https://yookassa.ru/developers/using-api/basics): HTTP Basic auth with the
 shop id and the secret key; `POST /payments` with an `Idempotence-Key` header creates a
@@ -12,10 +12,10 @@ which we never ask for: capture is true), succeeded, canceled. Amounts travel as
 "100.00", and are parsed straight to Decimal.
 
 The demo gateway plays the bank for `make run`: its payments live in the cache and its
-confirmation page (billing.online_views.demo_bank) pays or refuses them. It is refused
+confirmation page (billing.payments.online.views.demo_bank) pays or refuses them. It is refused
 unless DEBUG is on or DEMO_GATEWAY_ENABLED says so.
 
-Settings (read with defaults here; see the online payment issue):
+Settings (read with defaults here; see docs/architecture.md §8):
     PAYMENT_GATEWAY             "yookassa" | "demo" (default: "demo" when the demo is on)
     YOOKASSA_SHOP_ID, YOOKASSA_SECRET_KEY
     YOOKASSA_API_URL            default https://api.yookassa.ru/v3

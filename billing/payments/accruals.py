@@ -1,6 +1,8 @@
-"""The accrual registry out (реестр начислений, formats.md section 1): after the billing run,
+"""The accrual registry out (реестр начислений, docs/formats.md §1): after the billing run,
 each agent gets a file of what every open account owes, so that its cashier or app shows the
 amount and asks for readings of the listed meters when the payer types the account number."""
+
+import logging
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -10,11 +12,14 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import PersonalAccount
 from billing import selectors
+from billing import services as billing_services
 from billing.models import AccrualRegistry, BillingRun, PaymentAgent, Period
 from meters.models import Meter, MeterReading
 from meters.selectors import LATEST_FIRST
 from vodokanal.common import clock
 from vodokanal.common.money import ZERO
+
+logger = logging.getLogger(__name__)
 
 LINE_END = "\r\n"
 
@@ -105,3 +110,17 @@ def build_accrual_registry(*, agent: PaymentAgent, period: Period) -> AccrualReg
         storage = registry.file.storage
         transaction.on_commit(lambda: storage.delete(old_name))
     return registry
+
+
+def build_scheduled_accrual_registries() -> int:
+    """The beat's accrual registries of the current month for every active agent, once its
+    run is done (the banks' apps then show the new amounts due), after the receipts. Returns
+    how many were written; none before the run."""
+    period = billing_services.ensure_period(clock.today())
+    if not period.runs.filter(status=BillingRun.Status.DONE).exists():
+        logger.warning("scheduled accrual registries for period %s skipped: not billed", period.pk)
+        return 0
+    agents = PaymentAgent.objects.filter(is_active=True)
+    for agent in agents:
+        build_accrual_registry(agent=agent, period=period)
+    return len(agents)

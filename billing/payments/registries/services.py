@@ -1,4 +1,4 @@
-"""Payment registries from banks and the post (formats.md section 1; issue 5).
+"""Payment registries from banks and the post (docs/formats.md §1).
 
 Each agent's layout is data (`PaymentAgent`). A file is parsed whole first, without the
 database: a wrong encoding, a missing summary line, a line that cannot be read, or a count or

@@ -1,4 +1,4 @@
-"""Online payment from the cabinet (the online payment issue): start a payment at the
+"""Online payment from the cabinet (docs/architecture.md §8): start a payment at the
 gateway, and book it once the gateway itself says it succeeded.
 
 The flow: the subscriber names an amount (and perhaps a month); `start_online_payment`
@@ -26,8 +26,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PersonalAccount, User
-from billing import gateways, online_tasks, selectors, services
+from billing import selectors, services
 from billing.models import OnlinePayment, Payment
+from billing.payments.online import gateways
+from billing.payments.online import tasks as online_tasks
 from vodokanal.common import clock, json_safe
 from vodokanal.common.amount_words import format_rub
 from vodokanal.common.money import ZERO, to_kopecks

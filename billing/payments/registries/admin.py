@@ -1,4 +1,4 @@
-"""The accountant's work with payment agents (issue 5): agents' formats, uploading payment
+"""The accountant's work with payment agents (docs/formats.md §1): agents' formats, uploading payment
 registries and reading their reports, resolving unidentified payments, building the accrual
 registries, and the reconciliation of registries with booked payments. The pages are thin:
 a form, one service call, a page or a redirect."""
@@ -17,7 +17,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from billing import accruals, registries
 from billing.forms import AccountNumberField
 from billing.models import (
     AccrualRegistry,
@@ -26,6 +25,8 @@ from billing.models import (
     RegistryImport,
     UnidentifiedPayment,
 )
+from billing.payments import accruals
+from billing.payments.registries import services as registries
 from vodokanal.common.amount_words import format_rub
 from vodokanal.common.russian import ru_date
 

@@ -1,12 +1,13 @@
 """Online payments in the admin: read only. A payment is booked by the gateway's own word
-(billing.online), never by staff editing a row; staff may only ask the gateway again."""
+(billing.payments.online.services), never by staff editing a row; staff may only ask the gateway again."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from billing import gateways, online
 from billing.models import OnlinePayment
+from billing.payments.online import gateways
+from billing.payments.online import services as online
 
 
 @admin.register(OnlinePayment)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import online_views
+from billing.payments.online import views as online_views
 
 app_name = "online"
 
