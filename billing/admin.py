@@ -31,7 +31,7 @@ from billing.models import (
 from billing.payments.reconciliation import reconciliation_act
 from billing.selectors import balance_of
 from billing.views import act_response
-from meters.admin import form_page
+from vodokanal.common.staff_pages import form_page
 
 
 def _message_errors(request: HttpRequest, error: ValidationError) -> None:

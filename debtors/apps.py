@@ -7,5 +7,5 @@ class DebtorsConfig(AppConfig):
     verbose_name = "Работа с задолженностью"
 
     def ready(self) -> None:
-        # Admin modules that live beside their code (admin.autodiscover finds admin.py only).
-        from debtors import bulk_tasks, lists_admin  # noqa: F401
+        # Tasks outside tasks.py, registered for the worker (autodiscovery finds tasks.py only).
+        from debtors import bulk_tasks  # noqa: F401

@@ -4,10 +4,10 @@ meter replacement, and the import of controllers' readings with its report."""
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -16,6 +16,7 @@ import meters.voice.admin  # noqa: F401 - registers the phone line's calls and s
 from meters import importing, services
 from meters.models import ImportBatch, Meter, MeterReading
 from vodokanal.common import clock
+from vodokanal.common.staff_pages import form_page
 
 
 class OperatorReadingForm(forms.Form):
@@ -73,24 +74,6 @@ class ImportForm(forms.Form):
         return upload
 
 
-def form_page(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    title: str,
-    form: forms.Form,
-    **extra: object,
-) -> HttpResponse:
-    """A staff form page inside the admin's layout (replacement, operator entry, upload)."""
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "opts": model_admin.model._meta,
-        **extra,
-    }
-    return render(request, "admin/meters/form_page.html", context)
-
-
 class ReadingInline(admin.TabularInline):
     model = MeterReading
     fields = ("taken_on", "value", "consumption", "channel", "status", "reason")
@@ -132,7 +115,7 @@ class MeterAdmin(SimpleHistoryAdmin):
 
     def replace_view(self, request: HttpRequest, meter_id: int) -> HttpResponse:
         if not self.has_change_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         meter = get_object_or_404(Meter.objects.select_related("account"), pk=meter_id)
         form = ReplacementForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
@@ -147,7 +130,10 @@ class MeterAdmin(SimpleHistoryAdmin):
                     request, f"Счётчик № {meter.serial} снят, установлен № {new.serial}."
                 )
                 return redirect("admin:meters_meter_change", new.pk)
-        return form_page(self, request, f"Замена счётчика № {meter.serial}", form, meter=meter)
+        return form_page(
+            self, request, f"Замена счётчика № {meter.serial}", form, meter=meter,
+            template="admin/meters/form_page.html",
+        )  # fmt: skip
 
 
 @admin.register(MeterReading)
@@ -194,7 +180,7 @@ class MeterReadingAdmin(SimpleHistoryAdmin):
     def operator_entry(self, request: HttpRequest) -> HttpResponse:
         """A reading the subscriber told the operator by phone (channel "operator")."""
         if not self.has_add_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         preset = (
             Meter.objects.filter(pk=request.GET.get("meter") or 0)
             .values_list("serial", flat=True)
@@ -290,7 +276,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
         if not self.has_add_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         form = ImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -310,7 +296,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def report_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         batch = get_object_or_404(ImportBatch, pk=batch_id)
         response = HttpResponse(
             importing.rejected_rows_csv(batch), content_type="text/csv; charset=utf-8"

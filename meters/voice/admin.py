@@ -7,6 +7,7 @@ check, never from a public media URL."""
 from datetime import timedelta
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -117,7 +118,7 @@ class PhoneCallAdmin(admin.ModelAdmin):
     def statistics_view(self, request: HttpRequest) -> HttpResponse:
         """Calls, completed calls, readings stored, retries and transfers by day."""
         if not self.has_view_permission(request):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         try:
             period = int(request.GET.get("days", DEFAULT_PERIOD))
         except ValueError:

@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -29,6 +29,7 @@ from billing.payments import accruals
 from billing.payments.registries import services as registries
 from vodokanal.common.amount_words import format_rub
 from vodokanal.common.russian import ru_date
+from vodokanal.common.staff_pages import form_page, staff_page
 
 TEMPLATES = "admin/billing/registries/"
 
@@ -128,14 +129,7 @@ def _readable(entry: dict) -> dict:
 def _page(
     model_admin: admin.ModelAdmin, request: HttpRequest, template: str, title: str, **extra: object
 ) -> HttpResponse:
-    """A staff page inside the admin's layout."""
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": model_admin.model._meta,
-        **extra,
-    }
-    return render(request, TEMPLATES + template, context)
+    return staff_page(model_admin, request, TEMPLATES + template, title, **extra)
 
 
 def _form_page(
@@ -146,7 +140,9 @@ def _form_page(
     submit: str,
     **extra: object,
 ) -> HttpResponse:
-    return _page(model_admin, request, "form.html", title, form=form, submit=submit, **extra)
+    return form_page(
+        model_admin, request, title, form, submit=submit, template=TEMPLATES + "form.html", **extra
+    )
 
 
 @admin.register(PaymentAgent)
