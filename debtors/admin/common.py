@@ -92,13 +92,10 @@ class Labels:
         return format_html('<a href="{}">{}</a>', change_url(case), case)
 
 
-class ReadOnlyAdmin(Labels, admin.ModelAdmin):
-    """Rows that only services write: seen here, changed through the form pages, whose
-    links (`tools`) the change page shows."""
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes these rows here: only services write them."""
 
-    change_form_template = "admin/debtors/change_form.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -106,6 +103,13 @@ class ReadOnlyAdmin(Labels, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, Labels, admin.ModelAdmin):
+    """Rows that only services write: seen here, changed through the form pages, whose
+    links (`tools`) the change page shows."""
+
+    change_form_template = "admin/debtors/change_form.html"
 
     def tools(self, request: HttpRequest, obj: object) -> list[tuple[str, str]]:
         """Links to the form pages of one row: (url, label), only those the user may use."""
@@ -125,20 +129,11 @@ class ReadOnlyAdmin(Labels, admin.ModelAdmin):
         )
 
 
-class ReadOnlyInline(Labels, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyMixin, Labels, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def with_delivery_link(request: HttpRequest, names: tuple) -> tuple:

@@ -6,18 +6,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from debtors import lists
+from debtors.admin.common import ReadOnlyMixin
 from debtors.models import PublishedEntry, PublishedList
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class EntryInline(ReadOnlyMixin, admin.TabularInline):
